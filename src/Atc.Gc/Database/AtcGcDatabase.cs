@@ -1,0 +1,137 @@
+using System.Net.Sockets;
+using Atc.Gc.Embedded;
+using Atc.Gc.Migrations;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+
+namespace Atc.Gc.Database;
+
+/// <summary>
+/// The database a process works against: the configured server, or the embedded cluster when none
+/// is configured; migrated on open, with a data source for the repositories. Disposing it stops an
+/// embedded cluster this process owns.
+/// </summary>
+public sealed class AtcGcDatabase : IAsyncDisposable
+{
+    private AtcGcDatabase(string connectionString, NpgsqlDataSource dataSource, EmbeddedPostgres? embedded, MigrationReport migration)
+    {
+        ConnectionString = connectionString;
+        DataSource = dataSource;
+        Embedded = embedded;
+        Migration = migration;
+    }
+
+    public string ConnectionString { get; }
+
+    public NpgsqlDataSource DataSource { get; }
+
+    /// <summary>The embedded cluster, when no connection string was configured.</summary>
+    public EmbeddedPostgres? Embedded { get; }
+
+    public MigrationReport Migration { get; }
+
+    /// <summary>Where this database is, for log lines: host, port and database name (never the password).</summary>
+    public string Describe()
+    {
+        var builder = new NpgsqlConnectionStringBuilder(ConnectionString);
+        var where = $"{builder.Host}:{builder.Port}/{builder.Database}";
+        return Embedded is null ? where : $"{where} (embedded, data in {Embedded.DataDirectory})";
+    }
+
+    /// <summary>
+    /// Opens the database at <paramref name="connectionString"/>, or starts the embedded cluster when it
+    /// is null, and applies migrations.
+    /// </summary>
+    public static async Task<AtcGcDatabase> OpenAsync(
+        string? connectionString,
+        ILoggerFactory? loggerFactory = null,
+        EmbeddedPostgresOptions? embeddedOptions = null,
+        CancellationToken cancellationToken = default)
+    {
+        loggerFactory ??= NullLoggerFactory.Instance;
+        EmbeddedPostgres? embedded = null;
+        if (connectionString is null)
+        {
+            embedded = await EmbeddedPostgres.StartAsync(
+                embeddedOptions ?? new EmbeddedPostgresOptions(), loggerFactory.CreateLogger<EmbeddedPostgres>(), cancellationToken);
+            connectionString = embedded.ConnectionString;
+        }
+
+        try
+        {
+            var report = await MigrateAsync(connectionString, loggerFactory, cancellationToken);
+            var dataSource = new NpgsqlDataSourceBuilder(connectionString) { Name = "atc-gc" }
+                .UseLoggerFactory(loggerFactory)
+                .Build();
+            return new AtcGcDatabase(connectionString, dataSource, embedded, report);
+        }
+        catch
+        {
+            if (embedded is not null)
+            {
+                await embedded.DisposeAsync();
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>Applies migrations, turning "cannot connect" into one clear line.</summary>
+    public static async Task<MigrationReport> MigrateAsync(
+        string connectionString, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
+    {
+        NpgsqlConnectionStringBuilder builder;
+        try
+        {
+            builder = new NpgsqlConnectionStringBuilder(connectionString);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new DatabaseUnavailableException($"the database connection string is malformed: {ex.Message}", ex);
+        }
+
+        try
+        {
+            return await DatabaseMigrator.MigrateAsync(connectionString, loggerFactory, cancellationToken);
+        }
+        catch (Exception ex) when (IsConnectionProblem(ex))
+        {
+            throw new DatabaseUnavailableException(
+                $"cannot use the database at {builder.Host}:{builder.Port}/{builder.Database}: {FirstLine(ex)}", ex);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await DataSource.DisposeAsync();
+        if (Embedded is not null)
+        {
+            await Embedded.DisposeAsync();
+        }
+    }
+
+    /// <summary>
+    /// Cannot connect, cannot log in, no such database, server starting or shutting down. Errors
+    /// raised by the migrations' own statements are not this and propagate unchanged.
+    /// </summary>
+    private static bool IsConnectionProblem(Exception ex) => ex switch
+    {
+        PostgresException pg => pg.SqlState.StartsWith("08", StringComparison.Ordinal)
+            || pg.SqlState.StartsWith("28", StringComparison.Ordinal)
+            || pg.SqlState is PostgresErrorCodes.InvalidCatalogName or PostgresErrorCodes.CannotConnectNow,
+        NpgsqlException or SocketException or TimeoutException => true,
+        _ => false,
+    };
+
+    private static string FirstLine(Exception ex)
+    {
+        var innermost = ex;
+        while (innermost.InnerException is not null && innermost is not PostgresException)
+        {
+            innermost = innermost.InnerException;
+        }
+
+        return innermost.Message.Split('\n')[0].Trim();
+    }
+}

@@ -1,0 +1,35 @@
+using Atc.Gc.Database;
+
+namespace Atc.Gc.Model;
+
+/// <summary>A worker's state, as the <c>worker_state</c> enum.</summary>
+public enum WorkerState
+{
+    /// <summary>Heartbeating and taking work; its volumes are collected.</summary>
+    Running,
+
+    /// <summary>Missed its heartbeats; its volumes are left alone until it comes back or is pruned.</summary>
+    Stalled,
+
+    /// <summary>Draining before going away temporarily; its volumes are still collected.</summary>
+    Landing,
+
+    /// <summary>Gone temporarily; nothing is sent to it.</summary>
+    Landed,
+
+    /// <summary>Draining before going away for good; its volumes are still collected.</summary>
+    Retiring,
+}
+
+public static class WorkerStates
+{
+    public static EnumLabels<WorkerState> Labels { get; } = new(
+        "worker_state",
+        (WorkerState.Running, "running"),
+        (WorkerState.Stalled, "stalled"),
+        (WorkerState.Landing, "landing"),
+        (WorkerState.Landed, "landed"),
+        (WorkerState.Retiring, "retiring"));
+
+    public static string ToDb(this WorkerState state) => Labels.ToDb(state);
+}

@@ -1,0 +1,73 @@
+using Atc.Gc.Database;
+using Atc.Gc.Model;
+using Npgsql;
+
+namespace Atc.Gc.Scheduling;
+
+/// <summary>What a container exists for: a build's step, or checking a resource config.</summary>
+public sealed record ContainerOwner(long? BuildId = null, long? ResourceConfigId = null)
+{
+    public static ContainerOwner Build(long buildId) => new(BuildId: buildId);
+
+    public static ContainerOwner Check(long resourceConfigId) => new(ResourceConfigId: resourceConfigId);
+}
+
+public sealed record Container(long Id, string Handle, string WorkerName, ContainerState State, long? BuildId, long? ResourceConfigId);
+
+/// <summary>Containers on workers; their volumes hang off them through <c>volumes.container_id</c>.</summary>
+public sealed class ContainerRepository(NpgsqlDataSource dataSource)
+{
+    public async Task<Container> CreateAsync(string workerName, ContainerOwner owner, string? handle = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(owner);
+        WorkerNames.Validate(workerName, nameof(workerName));
+        if (owner.BuildId is null && owner.ResourceConfigId is null)
+        {
+            throw new ArgumentException("a container needs an owner: a build or a resource config", nameof(owner));
+        }
+
+        var row = await dataSource.QuerySingleOrDefaultAsync<ContainerRow>(
+            $"""
+            INSERT INTO containers (handle, worker_name, build_id, resource_config_id)
+            VALUES (@handle, @workerName, @BuildId, @ResourceConfigId)
+            RETURNING {Columns}
+            """,
+            new { handle = HandleFormat.Validate(handle ?? HandleFormat.New()), workerName, owner.BuildId, owner.ResourceConfigId },
+            cancellationToken);
+        return row!.ToContainer();
+    }
+
+    /// <summary>creating → created: the worker made it. False when the container is not creating.</summary>
+    public Task<bool> MarkCreatedAsync(long containerId, CancellationToken cancellationToken = default) => dataSource.UpdatesOneAsync(
+        "UPDATE containers SET state = 'created', state_changed_at = now() WHERE id = @containerId AND state = 'creating'",
+        new { containerId }, cancellationToken);
+
+    /// <summary>creating → failed. False when the container is not creating.</summary>
+    public Task<bool> MarkFailedAsync(long containerId, CancellationToken cancellationToken = default) => dataSource.UpdatesOneAsync(
+        "UPDATE containers SET state = 'failed', state_changed_at = now() WHERE id = @containerId AND state = 'creating'",
+        new { containerId }, cancellationToken);
+
+    public async Task<Container?> FindAsync(long containerId, CancellationToken cancellationToken = default) =>
+        (await dataSource.QuerySingleOrDefaultAsync<ContainerRow>(
+            $"SELECT {Columns} FROM containers WHERE id = @containerId", new { containerId }, cancellationToken))?.ToContainer();
+
+    private const string Columns = "id, handle, worker_name, state::text AS state, build_id, resource_config_id";
+
+    private sealed class ContainerRow
+    {
+        public long Id { get; init; }
+
+        public string Handle { get; init; } = string.Empty;
+
+        public string WorkerName { get; init; } = string.Empty;
+
+        public string State { get; init; } = string.Empty;
+
+        public long? BuildId { get; init; }
+
+        public long? ResourceConfigId { get; init; }
+
+        public Container ToContainer() =>
+            new(Id, Handle, WorkerName, ContainerStates.Labels.Parse(State), BuildId, ResourceConfigId);
+    }
+}

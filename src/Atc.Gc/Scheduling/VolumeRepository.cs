@@ -1,0 +1,308 @@
+using System.Collections.Concurrent;
+using Atc.Gc.Database;
+using Atc.Gc.Lifecycle;
+using Atc.Gc.Model;
+using Dapper;
+using Npgsql;
+
+namespace Atc.Gc.Scheduling;
+
+/// <summary>
+/// Creates volumes and moves them through the lifecycle. Every transition is one compare-and-set
+/// statement derived from <see cref="VolumeLifecycle"/>; losing a race to another process comes back
+/// as a <see cref="TransitionResult"/>, never as a driver exception.
+/// </summary>
+public sealed class VolumeRepository(NpgsqlDataSource dataSource)
+{
+    private static readonly ConcurrentDictionary<VolumeTrigger, (string Apply, string Diagnose)> TransitionStatements = new();
+
+    /// <summary>Creates a volume in state creating on a worker, for the given owners.</summary>
+    public async Task<CreateVolumeResult> CreateAsync(
+        string workerName, VolumeOwners owners, string? handle = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(owners);
+        WorkerNames.Validate(workerName, nameof(workerName));
+        RequireOwner(owners);
+        var parameters = new
+        {
+            handle = HandleFormat.Validate(handle ?? HandleFormat.New(), nameof(handle)),
+            workerName,
+            owners.ContainerId,
+            owners.ResourceCacheId,
+            owners.WorkerBaseResourceTypeId,
+            owners.TaskCacheId,
+        };
+        return await InsertAsync(
+            $"""
+            INSERT INTO volumes (handle, worker_name, container_id, resource_cache_id, worker_base_resource_type_id, task_cache_id)
+            VALUES (@handle, @workerName, @ContainerId, @ResourceCacheId, @WorkerBaseResourceTypeId, @TaskCacheId)
+            RETURNING {Columns}
+            """, parameters, parentId: null, cancellationToken);
+    }
+
+    /// <summary>
+    /// Creates a copy-on-write child of an initialized volume, on the parent's worker. The row
+    /// references the parent's (id, 'initialized'), so a parent that is being destroyed (or is not
+    /// ready) refuses the child: <see cref="CreateVolumeOutcome.ParentNotReady"/>.
+    /// </summary>
+    public async Task<CreateVolumeResult> CreateCopyOnWriteChildAsync(
+        long parentId, VolumeOwners owners, string? handle = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(owners);
+        RequireOwner(owners);
+        var parameters = new
+        {
+            parentId,
+            handle = HandleFormat.Validate(handle ?? HandleFormat.New(), nameof(handle)),
+            parentState = VolumeLifecycle.CopyOnWriteParentState.ToDb(),
+            owners.ContainerId,
+            owners.ResourceCacheId,
+            owners.WorkerBaseResourceTypeId,
+            owners.TaskCacheId,
+        };
+        return await InsertAsync(
+            $"""
+            INSERT INTO volumes (handle, worker_name, container_id, resource_cache_id, worker_base_resource_type_id,
+                                 task_cache_id, parent_id, parent_state)
+            SELECT @handle, p.worker_name, @ContainerId, @ResourceCacheId, @WorkerBaseResourceTypeId,
+                   @TaskCacheId, p.id, p.state
+            FROM volumes p
+            WHERE p.id = @parentId AND p.state = @parentState::volume_state
+            RETURNING {Columns}
+            """, parameters, parentId, cancellationToken);
+    }
+
+    /// <summary>
+    /// Adds owners to a volume that is still ownable (not failed or destroying), for example the
+    /// resource cache a fetched volume now holds. Owners already set are kept.
+    /// </summary>
+    public async Task<AttachOwnersOutcome> AttachOwnersAsync(long volumeId, VolumeOwners owners, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(owners);
+        RequireOwner(owners);
+        var ownable = string.Join(", ", VolumeLifecycle.Ownable.Select(s => $"'{s.ToDb()}'"));
+        try
+        {
+            var attached = await dataSource.UpdatesOneAsync(
+                $"""
+                UPDATE volumes
+                SET container_id = coalesce(@ContainerId, container_id),
+                    resource_cache_id = coalesce(@ResourceCacheId, resource_cache_id),
+                    worker_base_resource_type_id = coalesce(@WorkerBaseResourceTypeId, worker_base_resource_type_id),
+                    task_cache_id = coalesce(@TaskCacheId, task_cache_id)
+                WHERE id = @volumeId AND state IN ({ownable})
+                """,
+                new { volumeId, owners.ContainerId, owners.ResourceCacheId, owners.WorkerBaseResourceTypeId, owners.TaskCacheId },
+                cancellationToken);
+            if (attached)
+            {
+                return AttachOwnersOutcome.Attached;
+            }
+        }
+        catch (PostgresException ex) when (ex.IsForeignKeyViolation())
+        {
+            return AttachOwnersOutcome.OwnerGone;
+        }
+
+        return await FindAsync(volumeId, cancellationToken) is null ? AttachOwnersOutcome.NotFound : AttachOwnersOutcome.Destroying;
+    }
+
+    public Task<TransitionResult> MarkCreatedAsync(long volumeId, CancellationToken cancellationToken = default) =>
+        TransitionAsync(volumeId, VolumeTrigger.MarkCreated, cancellationToken);
+
+    public Task<TransitionResult> StartInitializingAsync(long volumeId, CancellationToken cancellationToken = default) =>
+        TransitionAsync(volumeId, VolumeTrigger.StartInitializing, cancellationToken);
+
+    public Task<TransitionResult> MarkInitializedAsync(long volumeId, CancellationToken cancellationToken = default) =>
+        TransitionAsync(volumeId, VolumeTrigger.MarkInitialized, cancellationToken);
+
+    public Task<TransitionResult> MarkFailedAsync(long volumeId, CancellationToken cancellationToken = default) =>
+        TransitionAsync(volumeId, VolumeTrigger.Fail, cancellationToken);
+
+    /// <summary>Starts destroying an orphan; refused (as a result) while an owner or a child holds it.</summary>
+    public Task<TransitionResult> DestroyAsync(long volumeId, CancellationToken cancellationToken = default) =>
+        TransitionAsync(volumeId, VolumeTrigger.Destroy, cancellationToken);
+
+    /// <summary>The worker confirmed the volume is gone from its disk: the row is deleted.</summary>
+    public Task<TransitionResult> ConfirmDeletedAsync(long volumeId, CancellationToken cancellationToken = default) =>
+        TransitionAsync(volumeId, VolumeTrigger.ConfirmDeleted, cancellationToken);
+
+    /// <summary>
+    /// Fires <paramref name="trigger"/> on one volume as a compare-and-set: the statement changes the
+    /// row only if it is in one of the trigger's from-states and the guards hold. When nothing
+    /// changed, the row is read once to say why.
+    /// </summary>
+    public async Task<TransitionResult> TransitionAsync(long volumeId, VolumeTrigger trigger, CancellationToken cancellationToken = default)
+    {
+        var transition = VolumeTransitions.For(trigger);
+        var (apply, diagnose) = TransitionStatements.GetOrAdd(trigger, _ => BuildStatements(transition));
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+
+        const int attempts = 3;
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                if (await connection.ExecuteAsync(Sql.Command(apply, new { volumeId }, cancellationToken)) == 1)
+                {
+                    return new TransitionResult(trigger, TransitionOutcome.Applied, transition.To);
+                }
+            }
+            catch (PostgresException ex) when (ex.IsForeignKeyViolation("volumes_parent_fkey"))
+            {
+                // A child was inserted between the guard's check and the update: the schema refused.
+                return new TransitionResult(trigger, TransitionOutcome.GuardFailed, null, VolumeGuard.Childless.Name);
+            }
+
+            var row = await connection.QuerySingleOrDefaultAsync<DiagnosisRow>(Sql.Command(diagnose, new { volumeId }, cancellationToken));
+            var result = Diagnose(transition, row);
+            if (result is not null || attempt == attempts)
+            {
+                return result ?? new TransitionResult(trigger, TransitionOutcome.NotPermitted, VolumeStates.Parse(row!.State), "the volume kept changing");
+            }
+        }
+    }
+
+    public async Task<Volume?> FindAsync(long volumeId, CancellationToken cancellationToken = default) =>
+        (await dataSource.QuerySingleOrDefaultAsync<VolumeRow>(
+            $"SELECT {Columns} FROM volumes WHERE id = @volumeId", new { volumeId }, cancellationToken))?.ToVolume();
+
+    public async Task<Volume?> FindByHandleAsync(string handle, CancellationToken cancellationToken = default) =>
+        (await dataSource.QuerySingleOrDefaultAsync<VolumeRow>(
+            $"SELECT {Columns} FROM volumes WHERE handle = @handle", new { handle }, cancellationToken))?.ToVolume();
+
+    private const string Columns =
+        "id, handle, worker_name, state::text AS state, container_id, resource_cache_id, worker_base_resource_type_id, " +
+        "task_cache_id, parent_id, missing_since, created_at, state_changed_at";
+
+    private async Task<CreateVolumeResult> InsertAsync(string sql, object parameters, long? parentId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var row = await dataSource.QuerySingleOrDefaultAsync<VolumeRow>(sql, parameters, cancellationToken);
+            if (row is not null)
+            {
+                return new CreateVolumeResult(CreateVolumeOutcome.Created, row.ToVolume());
+            }
+        }
+        catch (PostgresException ex) when (ex.IsForeignKeyViolation("volumes_parent_fkey"))
+        {
+            return new CreateVolumeResult(CreateVolumeOutcome.ParentNotReady, null, "the parent left the initialized state while the child was being created");
+        }
+        catch (PostgresException ex) when (ex.IsForeignKeyViolation("volumes_worker_name_fkey"))
+        {
+            return new CreateVolumeResult(CreateVolumeOutcome.UnknownWorker, null, ex.Detail);
+        }
+        catch (PostgresException ex) when (ex.IsForeignKeyViolation())
+        {
+            return new CreateVolumeResult(CreateVolumeOutcome.OwnerGone, null, $"{ex.ConstraintName}: {ex.Detail}");
+        }
+        catch (PostgresException ex) when (ex.IsUniqueViolation("volumes_handle_key"))
+        {
+            return new CreateVolumeResult(CreateVolumeOutcome.HandleTaken, null, ex.Detail);
+        }
+
+        // Only the child insert selects from its parent and can insert nothing.
+        var parent = await FindAsync(parentId!.Value, cancellationToken);
+        return parent is null
+            ? new CreateVolumeResult(CreateVolumeOutcome.ParentNotFound, null, $"volume {parentId} does not exist")
+            : new CreateVolumeResult(CreateVolumeOutcome.ParentNotReady, null, $"the parent is {parent.State.ToDb()}, not {VolumeLifecycle.CopyOnWriteParentState.ToDb()}");
+    }
+
+    private static (string Apply, string Diagnose) BuildStatements(VolumeTransition transition)
+    {
+        var apply = transition.DeletesRow
+            ? $"DELETE FROM volumes v WHERE v.id = @volumeId AND {transition.PredicateSql("v")}"
+            : $"""
+               UPDATE volumes v SET state = '{transition.To.ToDb()}', state_changed_at = now()
+               WHERE v.id = @volumeId AND {transition.PredicateSql("v")}
+               """;
+        var guards = transition.Guards.Count == 0
+            ? "ARRAY[]::boolean[]"
+            : $"ARRAY[{string.Join(", ", transition.Guards.Select(g => $"({g.Sql("v")})"))}]";
+        var diagnose = $"SELECT v.state::text AS state, {guards} AS guards FROM volumes v WHERE v.id = @volumeId";
+        return (apply, diagnose);
+    }
+
+    /// <summary>Why the compare-and-set changed nothing; null when the row now qualifies (it changed under us: try again).</summary>
+    private static TransitionResult? Diagnose(VolumeTransition transition, DiagnosisRow? row)
+    {
+        if (row is null)
+        {
+            return transition.DeletesRow
+                ? new TransitionResult(transition.Trigger, TransitionOutcome.AlreadyInState, VolumeState.Gone)
+                : new TransitionResult(transition.Trigger, TransitionOutcome.NotFound, null);
+        }
+
+        var state = VolumeStates.Parse(row.State);
+        if (state == transition.To)
+        {
+            return new TransitionResult(transition.Trigger, TransitionOutcome.AlreadyInState, state);
+        }
+
+        if (!transition.From.Contains(state))
+        {
+            return new TransitionResult(transition.Trigger, TransitionOutcome.NotPermitted, state);
+        }
+
+        var failed = transition.Guards.Where((_, i) => !row.Guards[i]).Select(g => g.Name).ToArray();
+        return failed.Length > 0
+            ? new TransitionResult(transition.Trigger, TransitionOutcome.GuardFailed, state, string.Join(", ", failed))
+            : null;
+    }
+
+    private static void RequireOwner(VolumeOwners owners)
+    {
+        if (!owners.Any)
+        {
+            throw new ArgumentException(
+                "a volume needs an owner (container, resource cache, worker base resource type or task cache): an unowned volume is garbage",
+                nameof(owners));
+        }
+    }
+
+    private sealed class DiagnosisRow
+    {
+        public string State { get; init; } = string.Empty;
+
+        public bool[] Guards { get; init; } = [];
+    }
+
+    private sealed class VolumeRow
+    {
+        public long Id { get; init; }
+
+        public string Handle { get; init; } = string.Empty;
+
+        public string WorkerName { get; init; } = string.Empty;
+
+        public string State { get; init; } = string.Empty;
+
+        public long? ContainerId { get; init; }
+
+        public long? ResourceCacheId { get; init; }
+
+        public long? WorkerBaseResourceTypeId { get; init; }
+
+        public long? TaskCacheId { get; init; }
+
+        public long? ParentId { get; init; }
+
+        public DateTimeOffset? MissingSince { get; init; }
+
+        public DateTimeOffset CreatedAt { get; init; }
+
+        public DateTimeOffset StateChangedAt { get; init; }
+
+        public Volume ToVolume() => new(
+            Id,
+            Handle,
+            WorkerName,
+            VolumeStates.Parse(State),
+            new VolumeOwners(ContainerId, ResourceCacheId, WorkerBaseResourceTypeId, TaskCacheId),
+            ParentId,
+            MissingSince,
+            CreatedAt,
+            StateChangedAt);
+    }
+}

@@ -1,0 +1,154 @@
+using Atc.Gc.Database;
+using Atc.Gc.Model;
+using Dapper;
+using Npgsql;
+
+namespace Atc.Gc.Scheduling;
+
+/// <summary>A base resource type a worker provides, at the image and version it has.</summary>
+public sealed record BaseResourceTypeVersion(string Name, string Image, string Version);
+
+/// <summary>A worker announcing itself: where its agent listens and which base resource types it has.</summary>
+public sealed record WorkerRegistration(string Name, Uri? BaseUrl, IReadOnlyList<BaseResourceTypeVersion> ResourceTypes);
+
+/// <summary>A <c>worker_base_resource_types</c> row.</summary>
+public sealed record WorkerBaseResourceType(long Id, string WorkerName, string Name, string Image, string Version);
+
+public sealed record Worker(
+    string Name,
+    WorkerState State,
+    Uri? BaseUrl,
+    DateTimeOffset HeartbeatAt,
+    DateTimeOffset RegisteredAt,
+    DateTimeOffset StateChangedAt);
+
+/// <summary>Registers workers, records their heartbeats and keeps their base resource types current.</summary>
+public sealed class WorkerRepository(NpgsqlDataSource dataSource)
+{
+    /// <summary>
+    /// Registers (or re-registers) a worker. A base resource type whose image or version changed is
+    /// replaced by a new row, which orphans the volumes imported for the old one; a type the worker
+    /// no longer has is removed the same way. A stalled or landed worker that registers is running again.
+    /// </summary>
+    public async Task<IReadOnlyList<WorkerBaseResourceType>> RegisterAsync(
+        WorkerRegistration registration, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(registration);
+        WorkerNames.Validate(registration.Name, nameof(registration));
+        var types = registration.ResourceTypes;
+        var duplicate = types.GroupBy(t => t.Name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null)
+        {
+            throw new ArgumentException($"base resource type '{duplicate.Key}' is listed more than once", nameof(registration));
+        }
+
+        if (types.Any(t => string.IsNullOrWhiteSpace(t.Name) || string.IsNullOrWhiteSpace(t.Version) || t.Image is null))
+        {
+            throw new ArgumentException("every base resource type needs a name, an image and a version", nameof(registration));
+        }
+
+        var reported = new
+        {
+            Worker = registration.Name,
+            BaseUrl = registration.BaseUrl?.ToString(),
+            Names = types.Select(t => t.Name).ToArray(),
+            Images = types.Select(t => t.Image).ToArray(),
+            Versions = types.Select(t => t.Version).ToArray(),
+        };
+
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+
+        await connection.ExecuteAsync(Sql.Command(
+            """
+            INSERT INTO workers (name, state, base_url, heartbeat_at)
+            VALUES (@Worker, 'running', @BaseUrl, now())
+            ON CONFLICT (name) DO UPDATE
+            SET base_url = EXCLUDED.base_url,
+                heartbeat_at = now(),
+                state = CASE WHEN workers.state IN ('stalled', 'landed') THEN 'running' ELSE workers.state END,
+                state_changed_at = CASE WHEN workers.state IN ('stalled', 'landed') THEN now() ELSE workers.state_changed_at END
+            """, reported, cancellationToken, transaction));
+
+        await connection.ExecuteAsync(Sql.Command(
+            """
+            INSERT INTO base_resource_types (name)
+            SELECT unnest(@Names::text[])
+            ON CONFLICT (name) DO NOTHING
+            """, reported, cancellationToken, transaction));
+
+        await connection.ExecuteAsync(Sql.Command(
+            """
+            DELETE FROM worker_base_resource_types w
+            USING base_resource_types b
+            WHERE w.worker_name = @Worker
+              AND b.id = w.base_resource_type_id
+              AND NOT EXISTS (
+                  SELECT 1 FROM unnest(@Names::text[], @Images::text[], @Versions::text[]) AS r(name, image, version)
+                  WHERE r.name = b.name AND r.image = w.image AND r.version = w.version)
+            """, reported, cancellationToken, transaction));
+
+        await connection.ExecuteAsync(Sql.Command(
+            """
+            INSERT INTO worker_base_resource_types (worker_name, base_resource_type_id, image, version)
+            SELECT @Worker, b.id, r.image, r.version
+            FROM unnest(@Names::text[], @Images::text[], @Versions::text[]) AS r(name, image, version)
+            JOIN base_resource_types b ON b.name = r.name
+            ON CONFLICT (worker_name, base_resource_type_id) DO NOTHING
+            """, reported, cancellationToken, transaction));
+
+        var rows = await connection.QueryAsync<WorkerBaseResourceType>(Sql.Command(
+            """
+            SELECT w.id, w.worker_name, b.name, w.image, w.version
+            FROM worker_base_resource_types w
+            JOIN base_resource_types b ON b.id = w.base_resource_type_id
+            WHERE w.worker_name = @Worker
+            ORDER BY b.name
+            """, reported, cancellationToken, transaction));
+
+        await transaction.CommitAsync(cancellationToken);
+        return rows.AsList();
+    }
+
+    /// <summary>Records a heartbeat; a stalled worker is running again. False when the worker is unknown.</summary>
+    public Task<bool> HeartbeatAsync(string name, CancellationToken cancellationToken = default) => dataSource.UpdatesOneAsync(
+        """
+        UPDATE workers
+        SET heartbeat_at = now(),
+            state = CASE WHEN state = 'stalled' THEN 'running' ELSE state END,
+            state_changed_at = CASE WHEN state = 'stalled' THEN now() ELSE state_changed_at END
+        WHERE name = @name
+        """, new { name }, cancellationToken);
+
+    public async Task<Worker?> FindAsync(string name, CancellationToken cancellationToken = default) =>
+        (await dataSource.QuerySingleOrDefaultAsync<WorkerRow>($"{SelectWorkers} WHERE name = @name", new { name }, cancellationToken))?.ToWorker();
+
+    public async Task<IReadOnlyList<Worker>> ListAsync(CancellationToken cancellationToken = default) =>
+        [.. (await dataSource.QueryAsync<WorkerRow>($"{SelectWorkers} ORDER BY name", null, cancellationToken)).Select(r => r.ToWorker())];
+
+    private const string SelectWorkers =
+        "SELECT name, state::text AS state, base_url, heartbeat_at, registered_at, state_changed_at FROM workers";
+
+    private sealed class WorkerRow
+    {
+        public string Name { get; init; } = string.Empty;
+
+        public string State { get; init; } = string.Empty;
+
+        public string? BaseUrl { get; init; }
+
+        public DateTimeOffset HeartbeatAt { get; init; }
+
+        public DateTimeOffset RegisteredAt { get; init; }
+
+        public DateTimeOffset StateChangedAt { get; init; }
+
+        public Worker ToWorker() => new(
+            Name,
+            WorkerStates.Labels.Parse(State),
+            BaseUrl is null ? null : new Uri(BaseUrl),
+            HeartbeatAt,
+            RegisteredAt,
+            StateChangedAt);
+    }
+}

@@ -1,0 +1,30 @@
+using Atc.Gc.Lifecycle;
+
+namespace Atc.Gc.UnitTests;
+
+/// <summary>The diagrams in docs/ are copies of what the lifecycle definition renders; they must not drift.</summary>
+public sealed class DocumentationTests
+{
+    [Fact]
+    public void The_dot_diagram_in_docs_is_what_the_definition_renders() =>
+        Assert.Equal(Normalize(VolumeLifecycle.ToDot()), Normalize(File.ReadAllText(RepositoryFile("docs", "volume-lifecycle.dot"))));
+
+    [Fact]
+    public void The_mermaid_diagram_in_docs_is_what_the_definition_renders() =>
+        Assert.Equal(Normalize(VolumeLifecycle.ToMermaid()), Normalize(File.ReadAllText(RepositoryFile("docs", "volume-lifecycle.mmd"))));
+
+    private static string Normalize(string text) => text.ReplaceLineEndings("\n").Trim();
+
+    private static string RepositoryFile(params string[] parts)
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Atc.Gc.sln")))
+            {
+                return Path.Combine([dir.FullName, .. parts]);
+            }
+        }
+
+        throw new InvalidOperationException("the repository root (Atc.Gc.sln) was not found above the test binaries");
+    }
+}

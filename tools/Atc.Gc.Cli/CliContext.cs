@@ -1,0 +1,42 @@
+using System.CommandLine;
+using Atc.Gc.Database;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+
+namespace Atc.Gc.Cli;
+
+/// <summary>What every command shares: the --database option, configuration and logging to stderr.</summary>
+public sealed class CliContext
+{
+    public Option<string?> Database { get; } = new("--database")
+    {
+        Description = "PostgreSQL connection string (default: $ATC_GC_DATABASE, then ConnectionStrings:AtcGc, then the embedded cluster)",
+        Recursive = true,
+    };
+
+    public Option<bool> Verbose { get; } = new("--verbose", "-v")
+    {
+        Description = "Log progress and diagnostics to stderr",
+        Recursive = true,
+    };
+
+    public IConfiguration Configuration { get; } = new ConfigurationBuilder()
+        .AddJsonFile("appsettings.json", optional: true)
+        .AddEnvironmentVariables()
+        .Build();
+
+    public ILoggerFactory CreateLoggerFactory(ParseResult parse) => LoggerFactory.Create(logging => logging
+        .AddSimpleConsole(console =>
+        {
+            console.SingleLine = true;
+            console.TimestampFormat = "HH:mm:ss ";
+        })
+        .AddFilter(level => level >= (parse.GetValue(Verbose) ? LogLevel.Debug : LogLevel.Warning))
+        .AddFilter("Npgsql", LogLevel.Warning)
+        .AddFilter("FluentMigrator", parse.GetValue(Verbose) ? LogLevel.Information : LogLevel.Warning)
+        .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
+
+    /// <summary>Opens (and migrates) the database named on the command line or in the environment, or the embedded one.</summary>
+    public Task<AtcGcDatabase> OpenDatabaseAsync(ParseResult parse, ILoggerFactory loggerFactory, CancellationToken cancellationToken) =>
+        AtcGcDatabase.OpenAsync(DatabaseSettings.Resolve(parse.GetValue(Database), Configuration), loggerFactory, cancellationToken: cancellationToken);
+}

@@ -1,0 +1,54 @@
+using System.CommandLine;
+using Atc.Gc.Database;
+using Atc.Gc.Embedded;
+
+namespace Atc.Gc.Cli;
+
+/// <summary>Runs the parsed command and turns the failures an operator can act on into one line on stderr and an exit code.</summary>
+public static class CommandRunner
+{
+    public static async Task<int> RunAsync(RootCommand root, string[] args)
+    {
+        ArgumentNullException.ThrowIfNull(root);
+        var configuration = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
+        try
+        {
+            return await root.Parse(args).InvokeAsync(configuration);
+        }
+        catch (Exception ex) when (Classify(ex) is { } code)
+        {
+            await Console.Error.WriteLineAsync($"atc-gc: {ex.Message}");
+            return code;
+        }
+        catch (OperationCanceledException)
+        {
+            await Console.Error.WriteLineAsync("atc-gc: cancelled");
+            return ExitCodes.Failure;
+        }
+    }
+
+    private static int? Classify(Exception ex) => ex switch
+    {
+        DatabaseUnavailableException or EmbeddedPostgresException => ExitCodes.DatabaseUnavailable,
+        ArgumentException or FormatException or UsageException => ExitCodes.BadInput,
+        _ => null,
+    };
+}
+
+/// <summary>Bad input found while running a command (an unknown name, say): one line, exit code 2, nothing changed.</summary>
+public sealed class UsageException : Exception
+{
+    public UsageException(string message)
+        : base(message)
+    {
+    }
+
+    public UsageException()
+    {
+    }
+
+    public UsageException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}

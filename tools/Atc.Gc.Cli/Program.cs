@@ -1,0 +1,14 @@
+using System.CommandLine;
+using Atc.Gc.Cli;
+using Atc.Gc.Cli.Commands;
+
+var context = new CliContext();
+var root = new RootCommand("atc-gc: volume lifecycle and garbage collection for CI workers")
+{
+    context.Database,
+    context.Verbose,
+};
+root.Subcommands.Add(MigrateCommand.Create(context));
+root.Subcommands.Add(StatesCommand.Create());
+
+return await CommandRunner.RunAsync(root, args);
