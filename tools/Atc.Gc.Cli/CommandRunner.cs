@@ -11,9 +11,28 @@ public static class CommandRunner
     {
         ArgumentNullException.ThrowIfNull(root);
         var configuration = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
+        if (args.Length == 0)
+        {
+            await root.Parse(["--help"]).InvokeAsync(configuration);
+            return ExitCodes.BadInput;
+        }
+
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var error in parse.Errors)
+            {
+                await Console.Error.WriteLineAsync($"atc-gc: {error.Message.ReplaceLineEndings(" ").Replace("\t", string.Empty, StringComparison.Ordinal)}");
+            }
+
+            var command = parse.CommandResult.Command == root ? "atc-gc" : $"atc-gc {parse.CommandResult.Command.Name}";
+            await Console.Error.WriteLineAsync($"atc-gc: see '{command} --help'");
+            return ExitCodes.BadInput;
+        }
+
         try
         {
-            return await root.Parse(args).InvokeAsync(configuration);
+            return await parse.InvokeAsync(configuration);
         }
         catch (Exception ex) when (Classify(ex) is { } code)
         {
