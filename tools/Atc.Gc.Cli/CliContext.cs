@@ -20,10 +20,27 @@ public sealed class CliContext
         Recursive = true,
     };
 
-    public IConfiguration Configuration { get; } = new ConfigurationBuilder()
-        .AddJsonFile("appsettings.json", optional: true)
-        .AddEnvironmentVariables()
-        .Build();
+    /// <summary>appsettings.json in the working directory, then environment variables (<c>Collector__Interval</c>, ...).</summary>
+    public IConfiguration Configuration { get; } = BuildConfiguration();
+
+    /// <summary>Shorthands that operators set as plain environment variables.</summary>
+    private static readonly Dictionary<string, string> Shorthands = new(StringComparer.Ordinal)
+    {
+        ["ATC_GC_WORKER_SECRET"] = "Workers:TokenSecret",
+    };
+
+    private static IConfiguration BuildConfiguration()
+    {
+        var shorthand = Shorthands
+            .Select(s => (Key: s.Value, Value: Environment.GetEnvironmentVariable(s.Key)))
+            .Where(s => !string.IsNullOrEmpty(s.Value))
+            .ToDictionary(s => s.Key, s => s.Value);
+        return new ConfigurationBuilder()
+            .AddJsonFile("appsettings.json", optional: true)
+            .AddInMemoryCollection(shorthand)
+            .AddEnvironmentVariables()
+            .Build();
+    }
 
     public ILoggerFactory CreateLoggerFactory(ParseResult parse) => LoggerFactory.Create(logging => logging
         .AddSimpleConsole(console =>

@@ -36,7 +36,7 @@ public static class CommandRunner
         }
         catch (Exception ex) when (Classify(ex) is { } code)
         {
-            await Console.Error.WriteLineAsync($"atc-gc: {ex.Message}");
+            await Console.Error.WriteLineAsync($"atc-gc: {OneLine(ex)}");
             return code;
         }
         catch (OperationCanceledException)
@@ -46,10 +46,19 @@ public static class CommandRunner
         }
     }
 
+    /// <summary>The message without the parameter name an <see cref="ArgumentException"/> appends, on one line.</summary>
+    private static string OneLine(Exception ex)
+    {
+        var message = ex is ArgumentException { ParamName: { } name }
+            ? ex.Message.Replace($" (Parameter '{name}')", string.Empty, StringComparison.Ordinal)
+            : ex.Message;
+        return message.ReplaceLineEndings(" ");
+    }
+
     private static int? Classify(Exception ex) => ex switch
     {
         DatabaseUnavailableException or EmbeddedPostgresException => ExitCodes.DatabaseUnavailable,
-        ArgumentException or FormatException or UsageException => ExitCodes.BadInput,
+        ArgumentException or FormatException or UsageException or Microsoft.Extensions.Options.OptionsValidationException => ExitCodes.BadInput,
         _ => null,
     };
 }

@@ -10,5 +10,6 @@ var root = new RootCommand("atc-gc: volume lifecycle and garbage collection for 
 };
 root.Subcommands.Add(MigrateCommand.Create(context));
 root.Subcommands.Add(StatesCommand.Create());
+root.Subcommands.Add(CollectCommand.Create(context));
 
 return await CommandRunner.RunAsync(root, args);

@@ -31,5 +31,15 @@ public static class WorkerStates
         (WorkerState.Landed, "landed"),
         (WorkerState.Retiring, "retiring"));
 
+    /// <summary>
+    /// Workers the collector works on: their orphans are marked and their volumes deleted. A stalled
+    /// worker cannot answer and a landed one is away; their volumes wait.
+    /// </summary>
+    public static IReadOnlyList<WorkerState> Collectable { get; } = [WorkerState.Running, WorkerState.Landing, WorkerState.Retiring];
+
+    /// <summary><c>w.state IN ('running', 'landing', 'retiring')</c> for the <c>workers</c> row aliased <paramref name="alias"/>.</summary>
+    public static string CollectableSql(string alias) =>
+        $"{alias}.state IN ({string.Join(", ", Collectable.Select(s => $"'{s.ToDb()}'"))})";
+
     public static string ToDb(this WorkerState state) => Labels.ToDb(state);
 }

@@ -67,6 +67,12 @@ public sealed class Scenario(AtcGcStore store, NpgsqlDataSource dataSource)
         return await connection.ExecuteAsync(sql, parameters);
     }
 
+    public async Task<IReadOnlyList<T>> QueryAsync<T>(string sql, object? parameters = null)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync();
+        return (await connection.QueryAsync<T>(sql, parameters)).AsList();
+    }
+
     public async Task<T> ScalarAsync<T>(string sql, object? parameters = null)
     {
         await using var connection = await dataSource.OpenConnectionAsync();

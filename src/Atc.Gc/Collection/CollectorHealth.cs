@@ -1,0 +1,64 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+
+namespace Atc.Gc.Collection;
+
+/// <summary>How the last passes went, for the health check and for operators.</summary>
+public sealed class CollectorHealth
+{
+    private readonly Lock sync = new();
+
+    public DateTimeOffset? LastPassAt { get; private set; }
+
+    /// <summary>Passes run by this process.</summary>
+    public long Passes { get; private set; }
+
+    public DateTimeOffset? LastSuccessfulPassAt { get; private set; }
+
+    public int ConsecutiveFailedPasses { get; private set; }
+
+    public string? LastError { get; private set; }
+
+    public void Record(PassReport report, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        lock (sync)
+        {
+            LastPassAt = now;
+            Passes++;
+            if (report.Failed)
+            {
+                ConsecutiveFailedPasses++;
+                LastError = string.Join("; ", report.Collectors.Where(c => c.Failed).Select(c => $"{c.Collector}: {c.Error}"));
+            }
+            else
+            {
+                ConsecutiveFailedPasses = 0;
+                LastSuccessfulPassAt = now;
+                LastError = null;
+            }
+        }
+    }
+}
+
+/// <summary>Unhealthy once <see cref="CollectorOptions.UnhealthyAfterFailedPasses"/> passes in a row had a failing collector; degraded after one.</summary>
+public sealed class CollectorHealthCheck(CollectorHealth health, IOptions<CollectorOptions> options) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        var data = new Dictionary<string, object>
+        {
+            ["consecutiveFailedPasses"] = health.ConsecutiveFailedPasses,
+            ["lastPassAt"] = health.LastPassAt?.ToString("O") ?? "never",
+            ["lastSuccessfulPassAt"] = health.LastSuccessfulPassAt?.ToString("O") ?? "never",
+        };
+        var result = health.ConsecutiveFailedPasses switch
+        {
+            0 => HealthCheckResult.Healthy("collection passes succeed", data),
+            var n when n >= options.Value.UnhealthyAfterFailedPasses =>
+                HealthCheckResult.Unhealthy($"{n} collection passes in a row failed: {health.LastError}", data: data),
+            var n => HealthCheckResult.Degraded($"{n} collection pass(es) in a row failed: {health.LastError}", data: data),
+        };
+        return Task.FromResult(result);
+    }
+}

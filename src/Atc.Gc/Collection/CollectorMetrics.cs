@@ -1,0 +1,58 @@
+using System.Diagnostics.Metrics;
+
+namespace Atc.Gc.Collection;
+
+/// <summary>
+/// The collector's instruments, on the meter <see cref="MeterName"/> (OpenTelemetry-style names;
+/// collect them with any <c>System.Diagnostics.Metrics</c> listener or OpenTelemetry exporter).
+/// </summary>
+public sealed class CollectorMetrics
+{
+    public const string MeterName = "Atc.Gc.Collector";
+
+    private readonly Histogram<double> passDuration;
+    private readonly Histogram<double> collectorDuration;
+    private readonly Counter<long> collectorExamined;
+    private readonly Counter<long> collectorChanged;
+    private readonly Counter<long> collectorFailures;
+    private readonly Counter<long> orphansMarked;
+    private readonly Counter<long> volumesDestroyed;
+    private readonly Counter<long> workerDeleteFailures;
+
+    public CollectorMetrics(IMeterFactory meterFactory)
+    {
+        ArgumentNullException.ThrowIfNull(meterFactory);
+        var meter = meterFactory.Create(MeterName);
+        passDuration = meter.CreateHistogram<double>("atc_gc.pass.duration", "s", "Duration of a collection pass");
+        collectorDuration = meter.CreateHistogram<double>("atc_gc.collector.duration", "s", "Duration of one collector in a pass");
+        collectorExamined = meter.CreateCounter<long>("atc_gc.collector.examined", "{row}", "Rows a collector examined");
+        collectorChanged = meter.CreateCounter<long>("atc_gc.collector.changed", "{row}", "Rows a collector changed");
+        collectorFailures = meter.CreateCounter<long>("atc_gc.collector.failures", "{failure}", "Collector runs that failed (retried next pass)");
+        orphansMarked = meter.CreateCounter<long>("atc_gc.volumes.orphaned", "{volume}", "Orphaned volumes found and marked destroying");
+        volumesDestroyed = meter.CreateCounter<long>("atc_gc.volumes.destroyed", "{volume}", "Volumes deleted from workers and the database");
+        workerDeleteFailures = meter.CreateCounter<long>("atc_gc.worker.delete_failures", "{volume}", "Volumes a worker failed to delete");
+    }
+
+    public void PassCompleted(TimeSpan duration) => passDuration.Record(duration.TotalSeconds);
+
+    public void CollectorCompleted(CollectorReport report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        var tag = new KeyValuePair<string, object?>("atc_gc.collector", report.Collector);
+        collectorDuration.Record(report.Duration.TotalSeconds, tag);
+        collectorExamined.Add(report.Examined, tag);
+        collectorChanged.Add(report.Changed, tag);
+        if (report.Failed)
+        {
+            collectorFailures.Add(1, tag);
+        }
+    }
+
+    public void OrphansMarked(long count) => orphansMarked.Add(count);
+
+    public void VolumesDestroyed(string worker, long count) =>
+        volumesDestroyed.Add(count, new KeyValuePair<string, object?>("atc_gc.worker", worker));
+
+    public void WorkerDeleteFailures(string worker, long count) =>
+        workerDeleteFailures.Add(count, new KeyValuePair<string, object?>("atc_gc.worker", worker));
+}

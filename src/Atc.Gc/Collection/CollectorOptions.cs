@@ -1,0 +1,91 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Atc.Gc.Collection;
+
+/// <summary>How the collector runs. Bound from the <c>Collector</c> configuration section (<c>Collector__Interval</c> and so on).</summary>
+public sealed class CollectorOptions : IValidatableObject
+{
+    public const string Section = "Collector";
+
+    /// <summary>Time between passes when nothing signals a change.</summary>
+    public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Run a pass as soon as the database signals that something was deleted or released (LISTEN/NOTIFY).</summary>
+    public bool ListenForChanges { get; set; } = true;
+
+    /// <summary>How long to gather further change signals before a signalled pass starts.</summary>
+    public TimeSpan SignalDebounce { get; set; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>Rows one statement may change: locks stay short and memory flat on large tables.</summary>
+    [Range(1, 100_000)]
+    public int BatchSize { get; set; } = 5000;
+
+    /// <summary>How long the latest failed build of a job keeps its containers and caches, for debugging.</summary>
+    public TimeSpan FailedBuildGrace { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>How long a one-off build keeps its containers and caches after it ends.</summary>
+    public TimeSpan OneOffBuildGrace { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How long an unreferenced resource config is kept after it was last referenced.</summary>
+    public TimeSpan ResourceConfigGrace { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>A volume or container still creating or initializing after this long has failed.</summary>
+    public TimeSpan SetupTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>How long a collector's claim on volumes it is deleting lasts; a dead collector's claims expire after it.</summary>
+    public TimeSpan ClaimLease { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Wait before retrying volumes a worker failed to delete; doubles with each failure, up to <see cref="MaxRetryBackoff"/>.</summary>
+    public TimeSpan RetryBackoff { get; set; } = TimeSpan.FromSeconds(5);
+
+    public TimeSpan MaxRetryBackoff { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Handles sent to a worker in one destroy request.</summary>
+    [Range(1, Workers.VolumeProtocol.MaxHandlesPerDestroy)]
+    public int DeleteBatchSize { get; set; } = 250;
+
+    /// <summary>Workers whose volumes are deleted at the same time.</summary>
+    [Range(1, 1024)]
+    public int MaxConcurrentWorkers { get; set; } = 32;
+
+    /// <summary>Destroy requests in flight to one worker at a time.</summary>
+    [Range(1, 64)]
+    public int MaxConcurrentRequestsPerWorker { get; set; } = 2;
+
+    /// <summary>
+    /// How long a pass waits for worker deletions before moving on; a slow worker's deletion goes on in
+    /// the background and that worker is skipped until it finishes, so it never holds up the others.
+    /// </summary>
+    public TimeSpan WorkerWaitPerPass { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The health check turns unhealthy after this many passes in a row had a failing collector.</summary>
+    [Range(1, 1000)]
+    public int UnhealthyAfterFailedPasses { get; set; } = 3;
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        foreach (var (name, value, minimum) in new (string, TimeSpan, TimeSpan)[]
+                 {
+                     (nameof(Interval), Interval, TimeSpan.FromMilliseconds(100)),
+                     (nameof(SignalDebounce), SignalDebounce, TimeSpan.Zero),
+                     (nameof(FailedBuildGrace), FailedBuildGrace, TimeSpan.Zero),
+                     (nameof(OneOffBuildGrace), OneOffBuildGrace, TimeSpan.Zero),
+                     (nameof(ResourceConfigGrace), ResourceConfigGrace, TimeSpan.Zero),
+                     (nameof(SetupTimeout), SetupTimeout, TimeSpan.FromSeconds(1)),
+                     (nameof(ClaimLease), ClaimLease, TimeSpan.FromSeconds(1)),
+                     (nameof(RetryBackoff), RetryBackoff, TimeSpan.Zero),
+                     (nameof(WorkerWaitPerPass), WorkerWaitPerPass, TimeSpan.Zero),
+                 })
+        {
+            if (value < minimum)
+            {
+                yield return new ValidationResult($"{Section}:{name} must be at least {minimum} (it is {value})", [name]);
+            }
+        }
+
+        if (MaxRetryBackoff < RetryBackoff)
+        {
+            yield return new ValidationResult($"{Section}:MaxRetryBackoff must not be shorter than {Section}:RetryBackoff", [nameof(MaxRetryBackoff)]);
+        }
+    }
+}

@@ -1,0 +1,35 @@
+namespace Atc.Gc.Collection.Collectors;
+
+/// <summary>
+/// Deletes task caches past their time to live, of archived pipelines, and of jobs removed from
+/// their pipeline; their volumes become orphans. (Deleting a job deletes its task caches by cascade.)
+/// </summary>
+public sealed class TaskCacheCollector : ICollector
+{
+    public string Name => "task-caches";
+
+    public async Task CollectAsync(CollectionPass pass, CollectorTally tally, CancellationToken cancellationToken)
+    {
+        await using var db = await pass.ConnectAsync(cancellationToken);
+        tally.Add(await ChunkedStatement.RunAsync(db, DeleteExpiredTaskCaches, null, pass.Options.BatchSize, cancellationToken));
+    }
+
+    private const string DeleteExpiredTaskCaches =
+        $"""
+        WITH candidate AS (
+            SELECT tc.id
+            FROM task_caches tc
+            JOIN jobs j ON j.id = tc.job_id
+            JOIN pipelines p ON p.id = j.pipeline_id
+            WHERE tc.id > @after
+              AND (tc.last_used + tc.ttl < now() OR p.archived OR NOT j.active)
+            ORDER BY tc.id
+            LIMIT @limit
+            FOR UPDATE OF tc SKIP LOCKED
+        ), changed AS (
+            DELETE FROM task_caches t USING candidate c WHERE t.id = c.id
+            RETURNING t.id
+        )
+        {ChunkedStatement.Tally}
+        """;
+}

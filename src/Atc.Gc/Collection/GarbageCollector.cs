@@ -1,0 +1,114 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Atc.Gc.Collection;
+
+/// <summary>
+/// Runs collection passes: every collector once, in dependency order (builds → cache uses → caches →
+/// configs → task caches → containers → stuck volumes → orphaned volumes → destroying volumes), so
+/// one pass carries a release all the way to the worker's disk. A collector that fails is logged and
+/// retried on the next pass; the ones after it still run.
+/// </summary>
+public sealed class GarbageCollector(
+    NpgsqlDataSource dataSource,
+    IEnumerable<ICollector> collectors,
+    IOptions<CollectorOptions> options,
+    CollectorMetrics metrics,
+    CollectorHealth health,
+    TimeProvider timeProvider,
+    ILogger<GarbageCollector> logger)
+{
+    private readonly IReadOnlyList<ICollector> collectors = [.. collectors];
+
+    /// <summary>Identifies this process's claims on volumes.</summary>
+    public string CollectorId { get; } = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
+
+    public IReadOnlyList<string> CollectorNames => [.. collectors.Select(c => c.Name)];
+
+    /// <summary>Runs one pass.</summary>
+    /// <param name="dryRun">Report what would be collected and change nothing (one transaction, rolled back; nothing sent to workers).</param>
+    /// <param name="waitForWorkers">Wait for every worker deletion to finish instead of at most <see cref="CollectorOptions.WorkerWaitPerPass"/>.</param>
+    /// <param name="only">Run only the collectors with these names (in pass order); all when null.</param>
+    public async Task<PassReport> RunPassAsync(
+        bool dryRun = false, bool waitForWorkers = false, IReadOnlyCollection<string>? only = null, CancellationToken cancellationToken = default)
+    {
+        var unknown = only?.Where(name => collectors.All(c => c.Name != name)).ToList();
+        if (unknown is { Count: > 0 })
+        {
+            throw new ArgumentException(
+                $"unknown collector {string.Join(", ", unknown.Select(n => $"'{n}'"))}: the collectors are {string.Join(", ", CollectorNames)}", nameof(only));
+        }
+
+        var startedAt = timeProvider.GetUtcNow();
+        var clock = Stopwatch.StartNew();
+        var reports = new List<CollectorReport>(collectors.Count);
+
+        await using var dryRunConnection = dryRun ? await dataSource.OpenConnectionAsync(cancellationToken) : null;
+        await using var dryRunTransaction = dryRunConnection is null ? null : await dryRunConnection.BeginTransactionAsync(cancellationToken);
+        var pass = new CollectionPass(dataSource, options.Value, CollectorId, dryRunConnection, waitForWorkers);
+
+        foreach (var collector in collectors.Where(c => only is null || only.Contains(c.Name)))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            reports.Add(await RunCollectorAsync(collector, pass, dryRunTransaction, cancellationToken));
+        }
+
+        if (dryRunTransaction is not null)
+        {
+            await dryRunTransaction.RollbackAsync(CancellationToken.None);
+        }
+
+        var report = new PassReport(startedAt, clock.Elapsed, dryRun, reports);
+        if (!dryRun)
+        {
+            metrics.PassCompleted(report.Duration);
+            health.Record(report, timeProvider.GetUtcNow());
+        }
+
+        logger.Log(
+            report.Failed ? LogLevel.Warning : report.Changed > 0 ? LogLevel.Information : LogLevel.Debug,
+            "Collection pass{DryRun} in {Duration:F0} ms: {Summary}",
+            dryRun ? " (dry run)" : string.Empty,
+            report.Duration.TotalMilliseconds,
+            string.Join(", ", reports.Select(r => r.Failed ? $"{r.Collector} FAILED" : $"{r.Collector} {r.Changed}/{r.Examined}")));
+        return report;
+    }
+
+    private async Task<CollectorReport> RunCollectorAsync(
+        ICollector collector, CollectionPass pass, NpgsqlTransaction? dryRunTransaction, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        var tally = new CollectorTally();
+        string? error = null;
+        if (dryRunTransaction is not null)
+        {
+            await dryRunTransaction.SaveAsync(collector.Name, cancellationToken);
+        }
+
+        try
+        {
+            await collector.CollectAsync(pass, tally, cancellationToken);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            error = ex.Message.Split('\n')[0];
+            logger.LogError(ex, "Collector {Collector} failed; it runs again on the next pass", collector.Name);
+            if (dryRunTransaction is not null)
+            {
+                await dryRunTransaction.RollbackAsync(collector.Name, CancellationToken.None);
+            }
+        }
+
+        var report = new CollectorReport(collector.Name, tally.Examined, tally.Changed, clock.Elapsed, tally.Details, error);
+        if (!pass.DryRun)
+        {
+            metrics.CollectorCompleted(report);
+        }
+
+        logger.LogDebug("Collector {Collector}: examined {Examined}, changed {Changed} in {Duration:F0} ms",
+            collector.Name, report.Examined, report.Changed, report.Duration.TotalMilliseconds);
+        return report;
+    }
+}

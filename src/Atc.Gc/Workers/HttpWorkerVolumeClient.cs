@@ -1,0 +1,97 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using Microsoft.Extensions.Options;
+using Polly.CircuitBreaker;
+using Polly.Timeout;
+
+namespace Atc.Gc.Workers;
+
+/// <summary>
+/// Calls worker agents over HTTP through the named client <see cref="ClientName"/>, whose resilience
+/// pipeline (timeouts, retries with backoff, a circuit breaker) is kept per worker authority. One
+/// handle goes as <c>DELETE /volumes/{handle}</c>, several as one <c>POST /volumes/destroy</c>.
+/// </summary>
+public sealed class HttpWorkerVolumeClient(IHttpClientFactory httpClientFactory, IOptions<WorkerClientOptions> options) : IWorkerVolumeClient
+{
+    public const string ClientName = "atc-gc-workers";
+
+    public async Task<IReadOnlyList<VolumeDeletion>> DestroyAsync(
+        WorkerEndpoint worker, IReadOnlyList<string> handles, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(worker);
+        ArgumentNullException.ThrowIfNull(handles);
+        if (handles.Count == 0)
+        {
+            return [];
+        }
+
+        var secret = options.Value.TokenSecret ?? throw new InvalidOperationException(WorkerClientOptions.MissingSecret);
+        var client = httpClientFactory.CreateClient(ClientName);
+        var token = WorkerTokens.Derive(secret, worker.Name);
+        try
+        {
+            return handles.Count == 1
+                ? [await DeleteOneAsync(client, worker, token, handles[0], cancellationToken)]
+                : await DestroyManyAsync(client, worker, token, handles, cancellationToken);
+        }
+        catch (Exception ex) when (IsWorkerProblem(ex, cancellationToken))
+        {
+            var reason = Describe(ex);
+            return [.. handles.Select(h => new VolumeDeletion(h, Gone: false, reason))];
+        }
+    }
+
+    private static async Task<VolumeDeletion> DeleteOneAsync(
+        HttpClient client, WorkerEndpoint worker, string token, string handle, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Delete, new Uri(worker.BaseUrl, $"{VolumeProtocol.VolumesPath}/{Uri.EscapeDataString(handle)}"));
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        using var response = await client.SendAsync(request, cancellationToken);
+        return response.IsSuccessStatusCode || response.StatusCode == HttpStatusCode.NotFound
+            ? new VolumeDeletion(handle, Gone: true)
+            : new VolumeDeletion(handle, Gone: false, await FailureAsync(response, cancellationToken));
+    }
+
+    private static async Task<IReadOnlyList<VolumeDeletion>> DestroyManyAsync(
+        HttpClient client, WorkerEndpoint worker, string token, IReadOnlyList<string> handles, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(worker.BaseUrl, VolumeProtocol.DestroyPath))
+        {
+            Content = JsonContent.Create(new DestroyVolumesRequest(handles), options: VolumeProtocol.Json),
+        };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        using var response = await client.SendAsync(request, cancellationToken);
+        if (!response.IsSuccessStatusCode)
+        {
+            var failure = await FailureAsync(response, cancellationToken);
+            return [.. handles.Select(h => new VolumeDeletion(h, Gone: false, failure))];
+        }
+
+        var body = await response.Content.ReadFromJsonAsync<DestroyVolumesResponse>(VolumeProtocol.Json, cancellationToken);
+        var byHandle = (body?.Results ?? []).ToDictionary(r => r.Handle, StringComparer.Ordinal);
+        return [.. handles.Select(h => byHandle.TryGetValue(h, out var result)
+            ? new VolumeDeletion(h, result.Outcome is DestroyOutcome.Deleted or DestroyOutcome.NotFound, result.Error)
+            : new VolumeDeletion(h, Gone: false, "the worker's answer did not mention this handle"))];
+    }
+
+    private static async Task<string> FailureAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        var body = await response.Content.ReadAsStringAsync(cancellationToken);
+        var excerpt = body.Length > 200 ? body[..200] : body;
+        return $"HTTP {(int)response.StatusCode} {response.ReasonPhrase}{(excerpt.Length > 0 ? ": " + excerpt : string.Empty)}";
+    }
+
+    private static bool IsWorkerProblem(Exception ex, CancellationToken cancellationToken) =>
+        !cancellationToken.IsCancellationRequested
+        && ex is HttpRequestException or TimeoutRejectedException or BrokenCircuitException or TaskCanceledException
+            or System.Text.Json.JsonException or NotSupportedException;
+
+    private static string Describe(Exception ex) => ex switch
+    {
+        TimeoutRejectedException or TaskCanceledException => "timed out",
+        BrokenCircuitException => "circuit open: the worker kept failing",
+        HttpRequestException { InnerException: { } inner } => $"unreachable: {inner.Message}",
+        _ => ex.Message,
+    };
+}

@@ -1,0 +1,175 @@
+using Atc.Gc.IntegrationTests.Infrastructure;
+using Atc.Gc.Lifecycle;
+using Atc.Gc.Model;
+using Atc.Gc.Scheduling;
+
+namespace Atc.Gc.IntegrationTests.Collection;
+
+/// <summary>Resource cache uses, resource caches and resource configs: each delete rule and each keep rule.</summary>
+public sealed class CacheCollectorTests(PostgresFixture fixture) : PostgresTest(fixture)
+{
+    [Fact]
+    public async Task Uses_held_by_released_builds_are_deleted_and_uses_of_other_builds_kept()
+    {
+        var config = await Store.ResourceCaches.FindOrCreateConfigAsync("git", "s");
+        var released = await Given.BuildAsync();
+        var running = await Given.BuildAsync();
+        var cache = await Store.ResourceCaches.AcquireAsync(config, """{"v":"1"}""", "p", CacheUser.Build(released));
+        await Store.ResourceCaches.UseAsync(cache.Id, CacheUser.Build(running));
+        await Given.ExecuteAsync("UPDATE builds SET status = 'succeeded', released_at = now() WHERE id = @released", new { released });
+        await using var harness = new CollectorHarness(DataSource);
+
+        var report = await harness.RunAsync("resource-cache-uses");
+
+        Assert.Equal(1, report.Changed);
+        Assert.Equal(running, await Given.ScalarAsync<long>("SELECT build_id FROM resource_cache_uses"));
+    }
+
+    [Fact]
+    public async Task Uses_on_behalf_of_removed_resources_and_resource_types_are_deleted()
+    {
+        var pipeline = await Store.Pipelines.EnsurePipelineAsync("p");
+        var config = await Store.ResourceCaches.FindOrCreateConfigAsync("git", "s");
+        var kept = await Store.Pipelines.EnsureResourceAsync(pipeline, "kept", config);
+        var removed = await Store.Pipelines.EnsureResourceAsync(pipeline, "removed", config);
+        var removedType = await Store.Pipelines.EnsureResourceTypeAsync(pipeline, "custom", config);
+        var cache = await Store.ResourceCaches.AcquireAsync(config, """{"v":"1"}""", "p", CacheUser.Resource(kept));
+        await Store.ResourceCaches.UseAsync(cache.Id, CacheUser.Resource(removed));
+        await Store.ResourceCaches.UseAsync(cache.Id, CacheUser.ResourceType(removedType));
+        await Given.ExecuteAsync("UPDATE resources SET active = false WHERE id = @removed", new { removed });
+        await Given.ExecuteAsync("UPDATE resource_types SET active = false WHERE id = @removedType", new { removedType });
+        await using var harness = new CollectorHarness(DataSource);
+
+        var report = await harness.RunAsync("resource-cache-uses");
+
+        Assert.Equal(2, report.Changed);
+        Assert.Equal(kept, await Given.ScalarAsync<long>("SELECT resource_id FROM resource_cache_uses"));
+    }
+
+    [Fact]
+    public async Task A_cache_with_no_uses_is_deleted_and_its_volumes_are_orphaned()
+    {
+        await Given.WorkerAsync();
+        var cache = await CacheAsync();
+        var volume = await Given.VolumeAsync(VolumeState.Initialized, owners: VolumeOwners.ResourceCache(cache));
+        await using var harness = new CollectorHarness(DataSource);
+
+        var report = await harness.RunAsync("resource-caches");
+
+        Assert.Equal(1, report.Changed);
+        Assert.Null((await Store.Volumes.FindAsync(volume.Id))!.Owners.ResourceCacheId);
+    }
+
+    [Fact]
+    public async Task A_cache_with_a_use_is_kept()
+    {
+        var build = await Given.BuildAsync();
+        var config = await Store.ResourceCaches.FindOrCreateConfigAsync("git", "s");
+        await Store.ResourceCaches.AcquireAsync(config, """{"v":"1"}""", "p", CacheUser.Build(build));
+        await using var harness = new CollectorHarness(DataSource);
+
+        Assert.Equal(0, (await harness.RunAsync("resource-caches")).Changed);
+    }
+
+    [Fact]
+    public async Task A_next_build_input_keeps_its_cache_only_while_the_pipeline_is_unpaused()
+    {
+        var pipeline = await Store.Pipelines.EnsurePipelineAsync("p");
+        var job = await Store.Pipelines.EnsureJobAsync(pipeline, "j");
+        var cache = await CacheAsync();
+        await Store.Pipelines.SetNextBuildInputAsync(job, "repo", cache);
+        await using var harness = new CollectorHarness(DataSource);
+
+        Assert.Equal(0, (await harness.RunAsync("resource-caches")).Changed);
+
+        await Store.Pipelines.SetPipelinePausedAsync(pipeline, paused: true);
+        Assert.Equal(1, (await harness.RunAsync("resource-caches")).Changed);
+        Assert.Equal(0, await Given.ScalarAsync<int>("SELECT count(*) FROM next_build_inputs"));
+    }
+
+    [Fact]
+    public async Task A_next_build_input_of_a_removed_job_does_not_keep_its_cache()
+    {
+        var pipeline = await Store.Pipelines.EnsurePipelineAsync("p");
+        var job = await Store.Pipelines.EnsureJobAsync(pipeline, "j");
+        var cache = await CacheAsync();
+        await Store.Pipelines.SetNextBuildInputAsync(job, "repo", cache);
+        await Store.Pipelines.DeactivateJobAsync(job);
+        await using var harness = new CollectorHarness(DataSource);
+
+        Assert.Equal(1, (await harness.RunAsync("resource-caches")).Changed);
+    }
+
+    [Fact]
+    public async Task The_image_of_a_running_build_is_kept_and_of_a_completed_build_is_not()
+    {
+        var running = await Given.BuildAsync();
+        var completed = await Given.BuildAsync();
+        var runningImage = await CacheAsync("""{"digest":"a"}""");
+        var completedImage = await CacheAsync("""{"digest":"b"}""");
+        await Store.Builds.SetImageAsync(running, runningImage);
+        await Store.Builds.SetImageAsync(completed, completedImage);
+        await Store.Builds.FinishAsync(completed, BuildStatus.Succeeded);
+        await using var harness = new CollectorHarness(DataSource);
+
+        await harness.RunAsync("resource-caches");
+
+        Assert.Equal([runningImage], await CacheIdsAsync());
+    }
+
+    [Fact]
+    public async Task The_cache_behind_a_custom_resource_type_config_is_kept_until_the_config_goes()
+    {
+        var image = await CacheAsync();
+        var customConfig = await Store.ResourceCaches.FindOrCreateCustomConfigAsync(image, "resource-source");
+        await using var harness = new CollectorHarness(DataSource, new Dictionary<string, string?> { ["Collector:ResourceConfigGrace"] = "00:00:00" });
+
+        Assert.Equal(0, (await harness.RunAsync("resource-caches")).Changed);
+
+        await harness.RunAsync("resource-configs");
+        Assert.Equal(0, await Given.ScalarAsync<int>("SELECT count(*) FROM resource_configs WHERE id = @customConfig", new { customConfig }));
+        Assert.Equal(1, (await harness.RunAsync("resource-caches")).Changed);
+    }
+
+    [Fact]
+    public async Task An_unreferenced_config_is_deleted_only_after_its_grace()
+    {
+        var config = await Store.ResourceCaches.FindOrCreateConfigAsync("git", "s");
+        await using var harness = new CollectorHarness(DataSource);
+
+        Assert.Equal(0, (await harness.RunAsync("resource-configs")).Changed);
+
+        await Given.ExecuteAsync("UPDATE resource_configs SET last_referenced_at = now() - interval '1 hour'");
+        Assert.Equal(1, (await harness.RunAsync("resource-configs")).Changed);
+        Assert.Equal(0, await Given.ScalarAsync<int>("SELECT count(*) FROM resource_configs WHERE id = @config", new { config }));
+    }
+
+    [Fact]
+    public async Task A_config_an_active_resource_points_at_or_a_cache_belongs_to_is_kept()
+    {
+        var pipeline = await Store.Pipelines.EnsurePipelineAsync("p");
+        var ofResource = await Store.ResourceCaches.FindOrCreateConfigAsync("git", "resource");
+        var ofRemovedResource = await Store.ResourceCaches.FindOrCreateConfigAsync("git", "removed");
+        var withCache = await Store.ResourceCaches.FindOrCreateConfigAsync("git", "cached");
+        await Store.Pipelines.EnsureResourceAsync(pipeline, "repo", ofResource);
+        var removed = await Store.Pipelines.EnsureResourceAsync(pipeline, "old", ofRemovedResource);
+        await Given.ExecuteAsync("UPDATE resources SET active = false WHERE id = @removed", new { removed });
+        await Store.ResourceCaches.FindOrCreateCacheAsync(withCache, "{}", "p");
+        await Given.ExecuteAsync("UPDATE resource_configs SET last_referenced_at = now() - interval '1 hour'");
+        await using var harness = new CollectorHarness(DataSource);
+
+        await harness.RunAsync("resource-configs");
+
+        Assert.Equal(
+            [ofResource, withCache],
+            (await Given.QueryAsync<long>("SELECT id FROM resource_configs ORDER BY id")).ToArray());
+    }
+
+    private async Task<long> CacheAsync(string version = """{"v":"1"}""")
+    {
+        var config = await Store.ResourceCaches.FindOrCreateConfigAsync("git", "s");
+        return (await Store.ResourceCaches.FindOrCreateCacheAsync(config, version, "p")).Id;
+    }
+
+    private async Task<long[]> CacheIdsAsync() => [.. await Given.QueryAsync<long>("SELECT id FROM resource_caches ORDER BY id")];
+}

@@ -1,0 +1,280 @@
+using Atc.Gc.IntegrationTests.Infrastructure;
+using Atc.Gc.Lifecycle;
+using Atc.Gc.Scheduling;
+
+namespace Atc.Gc.IntegrationTests.Collection;
+
+/// <summary>Stuck, orphaned and destroying volumes, against fake workers over loopback HTTP.</summary>
+public sealed class VolumeCollectorTests(PostgresFixture fixture) : PostgresTest(fixture)
+{
+    private WorkerFleet? fleet;
+
+    private WorkerFleet Fleet => fleet ??= new WorkerFleet(Store, Given);
+
+    [Fact]
+    public async Task Orphans_are_marked_deleted_on_their_worker_and_their_rows_removed_in_one_pass()
+    {
+        var worker = await Fleet.AddAsync("w1");
+        await Fleet.OrphansAsync(worker, 120);
+        await using var harness = new CollectorHarness(DataSource);
+
+        var report = await harness.PassAsync();
+
+        Assert.Equal(120, report.Of("orphaned-volumes").Changed);
+        Assert.Equal(120, report.Of("destroying-volumes").Changed);
+        Assert.Empty(worker.Volumes);
+        Assert.Equal(0, await Given.ScalarAsync<int>("SELECT count(*) FROM volumes"));
+        Assert.All(worker.DeleteRequests.Values, n => Assert.Equal(1, n));
+    }
+
+    [Fact]
+    public async Task Volumes_with_an_owner_are_never_sent_to_the_worker()
+    {
+        var worker = await Fleet.AddAsync("w1");
+        var (_, owned) = await Fleet.VolumesAsync(worker, 3);
+        var orphans = await Fleet.OrphansAsync(worker, 2);
+        await using var harness = new CollectorHarness(DataSource);
+
+        await harness.PassAsync();
+
+        Assert.Equal(owned.Select(v => v.Handle).Order(), worker.Volumes.Keys.Order());
+        Assert.DoesNotContain(worker.DeleteRequests.Keys, h => owned.Any(v => v.Handle == h));
+        Assert.All(orphans, v => Assert.Contains(v.Handle, worker.DeleteRequests.Keys));
+    }
+
+    [Fact]
+    public async Task A_parent_is_kept_while_its_child_lives_and_collected_after_the_child()
+    {
+        var worker = await Fleet.AddAsync("w1");
+        var (container, volumes) = await Fleet.VolumesAsync(worker, 1);
+        var parent = volumes[0];
+        var child = (await Store.Volumes.CreateCopyOnWriteChildAsync(parent.Id, VolumeOwners.Container(container))).Volume!;
+        await Store.Volumes.MarkCreatedAsync(child.Id);
+        worker.Hold([child.Handle]);
+        await using var harness = new CollectorHarness(DataSource);
+        await Given.ReleaseContainerAsync(container);
+
+        await harness.PassAsync();
+        Assert.Equal([parent.Handle], worker.Volumes.Keys);
+        Assert.Equal(VolumeState.Initialized, (await Store.Volumes.FindAsync(parent.Id))!.State);
+
+        await harness.PassAsync();
+        Assert.Empty(worker.Volumes);
+        Assert.Null(await Store.Volumes.FindAsync(parent.Id));
+    }
+
+    [Theory]
+    [InlineData("landing")]
+    [InlineData("retiring")]
+    public async Task Orphans_on_landing_and_retiring_workers_are_collected(string state)
+    {
+        var worker = await Fleet.AddAsync("w1");
+        await Fleet.OrphansAsync(worker, 2);
+        await Given.ExecuteAsync("UPDATE workers SET state = @state::worker_state", new { state });
+        await using var harness = new CollectorHarness(DataSource);
+
+        await harness.PassAsync();
+
+        Assert.Empty(worker.Volumes);
+    }
+
+    [Theory]
+    [InlineData("stalled")]
+    [InlineData("landed")]
+    public async Task Orphans_on_stalled_and_landed_workers_are_left_alone(string state)
+    {
+        var worker = await Fleet.AddAsync("w1");
+        await Fleet.OrphansAsync(worker, 2);
+        await Given.ExecuteAsync("UPDATE workers SET state = @state::worker_state", new { state });
+        await using var harness = new CollectorHarness(DataSource);
+
+        var report = await harness.PassAsync();
+
+        Assert.Equal(0, report.Of("orphaned-volumes").Examined);
+        Assert.Empty(worker.DeleteRequests);
+        Assert.Equal(2, await Given.ScalarAsync<int>("SELECT count(*) FROM volumes WHERE state = 'initialized'"));
+    }
+
+    [Fact]
+    public async Task Volumes_stuck_in_setup_past_the_timeout_fail_and_young_ones_are_kept()
+    {
+        await Given.WorkerAsync();
+        var stuckCreating = await Given.VolumeAsync(VolumeState.Creating);
+        var stuckInitializing = await Given.VolumeAsync(VolumeState.Initializing);
+        var young = await Given.VolumeAsync(VolumeState.Creating);
+        await Given.ExecuteAsync(
+            "UPDATE volumes SET state_changed_at = now() - interval '1 hour' WHERE id = ANY(@ids)",
+            new { ids = new[] { stuckCreating.Id, stuckInitializing.Id } });
+        await using var harness = new CollectorHarness(DataSource);
+
+        var report = await harness.RunAsync("stuck-volumes");
+
+        Assert.Equal(2, report.Changed);
+        Assert.Equal(VolumeState.Failed, (await Store.Volumes.FindAsync(stuckCreating.Id))!.State);
+        Assert.Equal(VolumeState.Failed, (await Store.Volumes.FindAsync(stuckInitializing.Id))!.State);
+        Assert.Equal(VolumeState.Creating, (await Store.Volumes.FindAsync(young.Id))!.State);
+    }
+
+    [Fact]
+    public async Task A_volume_the_worker_does_not_have_is_confirmed_gone()
+    {
+        var worker = await Fleet.AddAsync("w1");
+        var orphans = await Fleet.OrphansAsync(worker, 3);
+        worker.Volumes.Clear();
+        await using var harness = new CollectorHarness(DataSource);
+
+        var report = await harness.PassAsync();
+
+        Assert.Equal(3, report.Of("destroying-volumes").Changed);
+        Assert.Equal(0, await Given.ScalarAsync<int>("SELECT count(*) FROM volumes"));
+    }
+
+    [Fact]
+    public async Task A_worker_answering_500_keeps_its_volumes_destroying_for_a_retry_while_other_workers_are_reclaimed()
+    {
+        var broken = await Fleet.AddAsync("broken");
+        var healthy = await Fleet.AddAsync("healthy");
+        await Fleet.OrphansAsync(broken, 4);
+        await Fleet.OrphansAsync(healthy, 4);
+        broken.Mode = FakeWorker.Behaviour.Failing;
+        await using var harness = new CollectorHarness(DataSource);
+
+        var report = await harness.PassAsync();
+
+        Assert.Empty(healthy.Volumes);
+        Assert.Equal(4, broken.Volumes.Count);
+        Assert.Equal(4, report.Of("destroying-volumes").Details["failed:broken"]);
+        await AssertWaitingForRetryAsync("broken", 4, "HTTP 500");
+
+        broken.Mode = FakeWorker.Behaviour.Healthy;
+        await Given.ExecuteAsync("UPDATE volumes SET claim_expires_at = now() - interval '1 second'");
+        await harness.PassAsync();
+        Assert.Empty(broken.Volumes);
+        Assert.Equal(0, await Given.ScalarAsync<int>("SELECT count(*) FROM volumes"));
+    }
+
+    [Fact]
+    public async Task A_hanging_worker_does_not_hold_up_the_pass_or_the_other_workers()
+    {
+        var hanging = await Fleet.AddAsync("hanging");
+        var healthy = await Fleet.AddAsync("healthy");
+        await Fleet.OrphansAsync(hanging, 3);
+        await Fleet.OrphansAsync(healthy, 3);
+        hanging.Mode = FakeWorker.Behaviour.Hanging;
+        await using var harness = new CollectorHarness(DataSource, new Dictionary<string, string?>
+        {
+            ["Collector:WorkerWaitPerPass"] = "00:00:00.200",
+            ["Workers:AttemptTimeout"] = "00:00:05",
+            ["Workers:TotalTimeout"] = "00:00:06",
+            ["Workers:Retries"] = "0",
+        });
+
+        // The pass moves on while the hanging worker's request is still open...
+        await harness.Collector.RunPassAsync();
+        Assert.Contains("hanging", harness.Destroyer.WorkersInFlight);
+
+        // ...the healthy worker is reclaimed meanwhile...
+        await WaitUntilAsync(async () => await Given.ScalarAsync<int>("SELECT count(*) FROM volumes WHERE worker_name = 'healthy'") == 0);
+        Assert.Empty(healthy.Volumes);
+        Assert.Contains("hanging", harness.Destroyer.WorkersInFlight);
+
+        // ...and later passes leave the hanging worker alone until its deletion ends, even with new work for it.
+        var late = (await Fleet.OrphansAsync(hanging, 1))[0];
+        var next = await harness.Collector.RunPassAsync();
+        Assert.Equal(1, next.Of("destroying-volumes").Details["in-flight:hanging"]);
+        Assert.Null(await Given.ScalarAsync<string?>("SELECT claimed_by FROM volumes WHERE id = @Id", new { late.Id }));
+
+        await WaitUntilAsync(() => Task.FromResult(!harness.Destroyer.WorkersInFlight.Contains("hanging")));
+        await Given.ExecuteAsync("DELETE FROM volumes WHERE id = @Id", new { late.Id });
+        await AssertWaitingForRetryAsync("hanging", 3, "timed out");
+    }
+
+    [Fact]
+    public async Task An_unreachable_worker_keeps_its_volumes_destroying_and_they_are_reclaimed_when_it_returns()
+    {
+        var worker = await Fleet.AddAsync("flaky");
+        var orphans = await Fleet.OrphansAsync(worker, 2);
+        await Given.ExecuteAsync("UPDATE workers SET base_url = 'http://127.0.0.1:1/'");
+        await using var harness = new CollectorHarness(DataSource);
+
+        var report = await harness.PassAsync();
+
+        Assert.Equal(2, report.Of("destroying-volumes").Details["failed:flaky"]);
+        await AssertWaitingForRetryAsync("flaky", 2, "unreachable");
+
+        await Store.Workers.RegisterAsync(new WorkerRegistration("flaky", worker.BaseUrl, []));
+        await Given.ExecuteAsync("UPDATE volumes SET claim_expires_at = NULL");
+        await harness.PassAsync();
+        Assert.Empty(worker.Volumes);
+        Assert.All(orphans, v => Assert.Equal(1, worker.DeleteRequests[v.Handle]));
+    }
+
+    [Fact]
+    public async Task Backoff_grows_with_each_failed_attempt()
+    {
+        var worker = await Fleet.AddAsync("broken");
+        await Fleet.OrphansAsync(worker, 1);
+        worker.Mode = FakeWorker.Behaviour.Failing;
+        await using var harness = new CollectorHarness(DataSource, new Dictionary<string, string?> { ["Collector:RetryBackoff"] = "00:00:10" });
+
+        await harness.PassAsync();
+        var first = await Given.ScalarAsync<double>("SELECT extract(epoch FROM claim_expires_at - now()) FROM volumes");
+        await Given.ExecuteAsync("UPDATE volumes SET claim_expires_at = NULL");
+        await harness.PassAsync();
+        var second = await Given.ScalarAsync<double>("SELECT extract(epoch FROM claim_expires_at - now()) FROM volumes");
+
+        Assert.InRange(first, 5, 10);
+        Assert.InRange(second, 15, 20);
+        Assert.Equal(2, await Given.ScalarAsync<int>("SELECT delete_attempts FROM volumes"));
+    }
+
+    [Fact]
+    public async Task A_collector_without_the_workers_token_is_refused_and_deletes_nothing()
+    {
+        var worker = await Fleet.AddAsync("w1", secret: "a-different-secret-0123456789");
+        await Fleet.OrphansAsync(worker, 2);
+        await using var harness = new CollectorHarness(DataSource);
+
+        await harness.PassAsync();
+
+        Assert.Equal(2, worker.Volumes.Count);
+        Assert.True(worker.UnauthorizedRequests > 0);
+        await AssertWaitingForRetryAsync("w1", 2, "HTTP 401");
+    }
+
+    public override async Task DisposeAsync()
+    {
+        if (fleet is not null)
+        {
+            await fleet.DisposeAsync();
+        }
+    }
+
+    private async Task AssertWaitingForRetryAsync(string worker, int count, string error)
+    {
+        var rows = await Given.QueryAsync<(string State, string? ClaimedBy, bool BackedOff, int Attempts, string Error)>(
+            """
+            SELECT state::text, claimed_by, claim_expires_at > now(), delete_attempts, last_delete_error
+            FROM volumes WHERE worker_name = @worker
+            """, new { worker });
+        Assert.Equal(count, rows.Count);
+        Assert.All(rows, r =>
+        {
+            Assert.Equal("destroying", r.State);
+            Assert.Null(r.ClaimedBy);
+            Assert.True(r.BackedOff);
+            Assert.Equal(1, r.Attempts);
+            Assert.Contains(error, r.Error, StringComparison.Ordinal);
+        });
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "timed out waiting");
+            await Task.Delay(50);
+        }
+    }
+}

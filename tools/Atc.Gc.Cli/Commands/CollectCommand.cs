@@ -1,0 +1,116 @@
+using System.CommandLine;
+using System.Text.Json;
+using Atc.Gc.Collection;
+using Atc.Gc.Workers;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Atc.Gc.Cli.Commands;
+
+/// <summary><c>atc-gc collect</c>: one collection pass (<c>--once</c>), or passes until stopped.</summary>
+public static class CollectCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var once = new Option<bool>("--once") { Description = "Run one pass, print what each collector did, and exit" };
+        var dryRun = new Option<bool>("--dry-run") { Description = "Report what would be collected; change nothing and call no worker (implies --once)" };
+        var json = new Option<bool>("--json") { Description = "Print the pass report as JSON" };
+        var only = new Option<string[]>("--only")
+        {
+            Description = "Run only these collectors (repeat or comma-separate)",
+            AllowMultipleArgumentsPerToken = true,
+        };
+
+        var command = new Command("collect", "Run garbage collection: one pass with --once, else passes until stopped") { once, dryRun, json, only };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            using var loggerFactory = context.CreateLoggerFactory(parse);
+            var isDryRun = parse.GetValue(dryRun);
+            var names = (parse.GetValue(only) ?? []).SelectMany(n => n.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToArray();
+            if (!isDryRun)
+            {
+                RequireWorkerSecret(context);
+            }
+
+            await using var database = await context.OpenDatabaseAsync(parse, loggerFactory, cancellationToken);
+            if (!parse.GetValue(once) && !isDryRun)
+            {
+                return await RunUntilStoppedAsync(context, database, loggerFactory, cancellationToken);
+            }
+
+            await using var services = new ServiceCollection()
+                .AddSingleton(loggerFactory)
+                .AddLogging()
+                .AddAtcGcStore(database.DataSource)
+                .AddAtcGcCollector(context.Configuration)
+                .BuildServiceProvider();
+            var collector = services.GetRequiredService<GarbageCollector>();
+            var report = await collector.RunPassAsync(isDryRun, waitForWorkers: true, names.Length == 0 ? null : names, cancellationToken);
+            Console.Out.Write(parse.GetValue(json) ? ToJson(report) : ToTable(report));
+            return report.Failed ? ExitCodes.Failure : ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static async Task<int> RunUntilStoppedAsync(
+        CliContext context, Database.AtcGcDatabase database, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration.AddConfiguration(context.Configuration);
+        builder.Logging.ClearProviders().AddSimpleConsole(o => o.SingleLine = true);
+        builder.Services.AddAtcGcStore(database.DataSource).AddAtcGcCollector(builder.Configuration).AddAtcGcCollectorService();
+        using var host = builder.Build();
+        loggerFactory.CreateLogger("atc-gc").LogInformation("Collecting on {Database}", database.Describe());
+        await host.RunAsync(cancellationToken);
+        return ExitCodes.Success;
+    }
+
+    private static void RequireWorkerSecret(CliContext context)
+    {
+        var secret = context.Configuration[$"{WorkerClientOptions.Section}:{nameof(WorkerClientOptions.TokenSecret)}"];
+        if (string.IsNullOrEmpty(secret))
+        {
+            throw new UsageException(WorkerClientOptions.MissingSecret);
+        }
+
+        WorkerTokens.RequireSecret(secret);
+    }
+
+    internal static string ToTable(PassReport report)
+    {
+        var lines = new List<string>
+        {
+            $"{"collector",-22} {"examined",10} {"changed",10} {"ms",8}",
+        };
+        foreach (var c in report.Collectors)
+        {
+            lines.Add($"{c.Collector,-22} {c.Examined,10} {c.Changed,10} {c.Duration.TotalMilliseconds,8:F0}{(c.Failed ? "  FAILED: " + c.Error : string.Empty)}");
+            lines.AddRange(c.Details.OrderBy(d => d.Key, StringComparer.Ordinal).Select(d => $"  {d.Key,-20} {d.Value,10}"));
+        }
+
+        lines.Add($"pass{(report.DryRun ? " (dry run: nothing was changed)" : string.Empty)}: {report.Changed} rows changed in {report.Duration.TotalMilliseconds:F0} ms");
+        return string.Join(Environment.NewLine, lines) + Environment.NewLine;
+    }
+
+    internal static string ToJson(PassReport report) => JsonSerializer.Serialize(new
+    {
+        startedAt = report.StartedAt,
+        durationMs = Math.Round(report.Duration.TotalMilliseconds, 1),
+        dryRun = report.DryRun,
+        failed = report.Failed,
+        changed = report.Changed,
+        collectors = report.Collectors.Select(c => new
+        {
+            name = c.Collector,
+            examined = c.Examined,
+            changed = c.Changed,
+            durationMs = Math.Round(c.Duration.TotalMilliseconds, 1),
+            error = c.Error,
+            details = c.Details,
+        }),
+    }, Indented) + Environment.NewLine;
+
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+}
