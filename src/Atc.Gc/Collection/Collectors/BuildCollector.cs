@@ -7,19 +7,17 @@ namespace Atc.Gc.Collection.Collectors;
 /// (so it can be debugged), and a one-off build for <see cref="CollectorOptions.OneOffBuildGrace"/> after it ended.
 /// Running builds are never released.
 /// </summary>
-public sealed class BuildCollector : ICollector
+public sealed class BuildCollector : ChunkedCollector
 {
-    public string Name => "builds";
+    public override string Name => "builds";
 
-    public async Task CollectAsync(CollectionPass pass, CollectorTally tally, CancellationToken cancellationToken)
+    protected override string Statement => ReleaseBuilds;
+
+    protected override object? Parameters(CollectorOptions options) => new
     {
-        await using var db = await pass.ConnectAsync(cancellationToken);
-        tally.Add(await ChunkedStatement.RunAsync(db, ReleaseBuilds, new
-        {
-            failedGraceSeconds = pass.Options.FailedBuildGrace.TotalSeconds,
-            oneOffGraceSeconds = pass.Options.OneOffBuildGrace.TotalSeconds,
-        }, pass.Options.BatchSize, cancellationToken));
-    }
+        failedGraceSeconds = options.FailedBuildGrace.TotalSeconds,
+        oneOffGraceSeconds = options.OneOffBuildGrace.TotalSeconds,
+    };
 
     private const string ReleaseBuilds =
         $"""

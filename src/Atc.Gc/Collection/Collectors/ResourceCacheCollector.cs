@@ -5,15 +5,11 @@ namespace Atc.Gc.Collection.Collectors;
 /// Kept: a cache with any use; a version the next build of an active job in an unpaused, unarchived
 /// pipeline will fetch; the image of a running build; the image behind a custom resource type's config.
 /// </summary>
-public sealed class ResourceCacheCollector : ICollector
+public sealed class ResourceCacheCollector : ChunkedCollector
 {
-    public string Name => "resource-caches";
+    public override string Name => "resource-caches";
 
-    public async Task CollectAsync(CollectionPass pass, CollectorTally tally, CancellationToken cancellationToken)
-    {
-        await using var db = await pass.ConnectAsync(cancellationToken);
-        tally.Add(await ChunkedStatement.RunAsync(db, DeleteUnneededCaches, null, pass.Options.BatchSize, cancellationToken));
-    }
+    protected override string Statement => DeleteUnneededCaches;
 
     private const string DeleteUnneededCaches =
         $"""

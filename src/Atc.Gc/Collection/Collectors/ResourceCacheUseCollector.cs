@@ -4,15 +4,11 @@ namespace Atc.Gc.Collection.Collectors;
 /// Deletes cache uses whose holder no longer needs them: uses by released builds, and uses on
 /// behalf of resources or resource types removed from their pipeline.
 /// </summary>
-public sealed class ResourceCacheUseCollector : ICollector
+public sealed class ResourceCacheUseCollector : ChunkedCollector
 {
-    public string Name => "resource-cache-uses";
+    public override string Name => "resource-cache-uses";
 
-    public async Task CollectAsync(CollectionPass pass, CollectorTally tally, CancellationToken cancellationToken)
-    {
-        await using var db = await pass.ConnectAsync(cancellationToken);
-        tally.Add(await ChunkedStatement.RunAsync(db, DeleteReleasedUses, null, pass.Options.BatchSize, cancellationToken));
-    }
+    protected override string Statement => DeleteReleasedUses;
 
     private const string DeleteReleasedUses =
         $"""

@@ -5,16 +5,13 @@ namespace Atc.Gc.Collection.Collectors;
 /// to, once <see cref="CollectorOptions.ResourceConfigGrace"/> has passed since they were last referenced.
 /// Check containers of a deleted config lose their owner and are collected next.
 /// </summary>
-public sealed class ResourceConfigCollector : ICollector
+public sealed class ResourceConfigCollector : ChunkedCollector
 {
-    public string Name => "resource-configs";
+    public override string Name => "resource-configs";
 
-    public async Task CollectAsync(CollectionPass pass, CollectorTally tally, CancellationToken cancellationToken)
-    {
-        await using var db = await pass.ConnectAsync(cancellationToken);
-        tally.Add(await ChunkedStatement.RunAsync(
-            db, DeleteUnreferencedConfigs, new { graceSeconds = pass.Options.ResourceConfigGrace.TotalSeconds }, pass.Options.BatchSize, cancellationToken));
-    }
+    protected override string Statement => DeleteUnreferencedConfigs;
+
+    protected override object? Parameters(CollectorOptions options) => new { graceSeconds = options.ResourceConfigGrace.TotalSeconds };
 
     private const string DeleteUnreferencedConfigs =
         $"""

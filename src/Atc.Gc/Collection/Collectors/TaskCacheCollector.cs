@@ -4,15 +4,11 @@ namespace Atc.Gc.Collection.Collectors;
 /// Deletes task caches past their time to live, of archived pipelines, and of jobs removed from
 /// their pipeline; their volumes become orphans. (Deleting a job deletes its task caches by cascade.)
 /// </summary>
-public sealed class TaskCacheCollector : ICollector
+public sealed class TaskCacheCollector : ChunkedCollector
 {
-    public string Name => "task-caches";
+    public override string Name => "task-caches";
 
-    public async Task CollectAsync(CollectionPass pass, CollectorTally tally, CancellationToken cancellationToken)
-    {
-        await using var db = await pass.ConnectAsync(cancellationToken);
-        tally.Add(await ChunkedStatement.RunAsync(db, DeleteExpiredTaskCaches, null, pass.Options.BatchSize, cancellationToken));
-    }
+    protected override string Statement => DeleteExpiredTaskCaches;
 
     private const string DeleteExpiredTaskCaches =
         $"""
