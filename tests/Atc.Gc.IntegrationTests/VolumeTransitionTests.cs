@@ -19,6 +19,10 @@ public sealed class VolumeTransitionTests(PostgresFixture fixture) : PostgresTes
         [(VolumeState.Initialized, VolumeTrigger.Destroy)] = VolumeState.Destroying,
         [(VolumeState.Failed, VolumeTrigger.Destroy)] = VolumeState.Destroying,
         [(VolumeState.Destroying, VolumeTrigger.ConfirmDeleted)] = VolumeState.Gone,
+        [(VolumeState.Created, VolumeTrigger.Forget)] = VolumeState.Gone,
+        [(VolumeState.Initializing, VolumeTrigger.Forget)] = VolumeState.Gone,
+        [(VolumeState.Initialized, VolumeTrigger.Forget)] = VolumeState.Gone,
+        [(VolumeState.Failed, VolumeTrigger.Forget)] = VolumeState.Gone,
     };
 
     private static readonly Dictionary<VolumeTrigger, VolumeState> Target = new()
@@ -29,6 +33,7 @@ public sealed class VolumeTransitionTests(PostgresFixture fixture) : PostgresTes
         [VolumeTrigger.Fail] = VolumeState.Failed,
         [VolumeTrigger.Destroy] = VolumeState.Destroying,
         [VolumeTrigger.ConfirmDeleted] = VolumeState.Gone,
+        [VolumeTrigger.Forget] = VolumeState.Gone,
     };
 
     public static TheoryData<VolumeState, VolumeTrigger> EveryStateAndTrigger()
@@ -47,10 +52,11 @@ public sealed class VolumeTransitionTests(PostgresFixture fixture) : PostgresTes
 
     [Theory]
     [MemberData(nameof(EveryStateAndTrigger))]
-    public async Task Each_trigger_moves_an_orphan_only_along_a_permitted_edge(VolumeState state, VolumeTrigger trigger)
+    public async Task Each_trigger_moves_a_missing_orphan_only_along_a_permitted_edge(VolumeState state, VolumeTrigger trigger)
     {
         await Given.WorkerAsync();
         var volume = state == VolumeState.Destroying ? await Given.DestroyingAsync() : await Given.OrphanAsync(state);
+        await Given.ExecuteAsync("UPDATE volumes SET missing_since = now() WHERE id = @Id", new { volume.Id });
 
         var result = await Store.Volumes.TransitionAsync(volume.Id, trigger);
         var after = await Store.Volumes.FindAsync(volume.Id);
@@ -97,6 +103,18 @@ public sealed class VolumeTransitionTests(PostgresFixture fixture) : PostgresTes
         Assert.Equal(TransitionOutcome.GuardFailed, result.Outcome);
         Assert.Equal("unowned", result.Detail);
         Assert.Equal(VolumeState.Initialized, (await Store.Volumes.FindAsync(volume.Id))!.State);
+    }
+
+    [Fact]
+    public async Task A_volume_its_worker_still_reports_cannot_be_forgotten()
+    {
+        await Given.WorkerAsync();
+        var volume = await Given.VolumeAsync(VolumeState.Initialized);
+
+        var result = await Store.Volumes.ForgetAsync(volume.Id);
+
+        Assert.Equal(TransitionOutcome.GuardFailed, result.Outcome);
+        Assert.Equal("missing", result.Detail);
     }
 
     [Fact]

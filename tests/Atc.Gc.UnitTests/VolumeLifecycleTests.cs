@@ -16,6 +16,7 @@ public sealed class VolumeLifecycleTests
                 "Fail: Creating,Initializing -> Failed []",
                 "Destroy: Created,Initialized,Failed -> Destroying [unowned,childless]",
                 "ConfirmDeleted: Destroying -> Gone []",
+                "Forget: Created,Initializing,Initialized,Failed -> Gone [missing]",
             ],
             Enum.GetValues<VolumeTrigger>().Select(t => VolumeTransitions.For(t)).Select(t =>
                 $"{t.Trigger}: {string.Join(",", t.From)} -> {t.To} [{string.Join(",", t.Guards.Select(g => g.Name))}]"));
@@ -51,6 +52,14 @@ public sealed class VolumeLifecycleTests
         {
             Assert.Equal(permitted, VolumeLifecycle.Permits(state, VolumeTrigger.Destroy, new VolumeFacts(hasOwner, hasChildren)));
         }
+    }
+
+    [Fact]
+    public void Only_a_missing_volume_can_be_forgotten()
+    {
+        Assert.True(VolumeLifecycle.Permits(VolumeState.Initialized, VolumeTrigger.Forget, new VolumeFacts(true, true, IsMissing: true)));
+        Assert.False(VolumeLifecycle.Permits(VolumeState.Initialized, VolumeTrigger.Forget, new VolumeFacts(false, false, IsMissing: false)));
+        Assert.False(VolumeLifecycle.Permits(VolumeState.Creating, VolumeTrigger.Forget, new VolumeFacts(false, false, IsMissing: true)));
     }
 
     [Fact]

@@ -53,6 +53,23 @@ public sealed class CliContext
         .AddFilter("FluentMigrator", parse.GetValue(Verbose) ? LogLevel.Information : LogLevel.Warning)
         .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
 
+    /// <summary>Logging for long-running hosts (serve, worker, demo): one line per event on stdout, information and up.</summary>
+    public void ConfigureHostLogging(ILoggingBuilder logging, ParseResult parse)
+    {
+        ArgumentNullException.ThrowIfNull(logging);
+        var verbose = parse.GetValue(Verbose);
+        logging.AddSimpleConsole(console =>
+        {
+            console.SingleLine = true;
+            console.TimestampFormat = "HH:mm:ss ";
+        });
+        logging.SetMinimumLevel(verbose ? LogLevel.Debug : LogLevel.Information);
+        logging.AddFilter("Microsoft", verbose ? LogLevel.Information : LogLevel.Warning);
+        logging.AddFilter("System.Net.Http", LogLevel.Warning);
+        logging.AddFilter("Polly", LogLevel.Warning);
+        logging.AddFilter("Npgsql", LogLevel.Warning);
+    }
+
     /// <summary>Opens (and migrates) the database named on the command line or in the environment, or the embedded one.</summary>
     public Task<AtcGcDatabase> OpenDatabaseAsync(ParseResult parse, ILoggerFactory loggerFactory, CancellationToken cancellationToken) =>
         AtcGcDatabase.OpenAsync(DatabaseSettings.Resolve(parse.GetValue(Database), Configuration), loggerFactory, cancellationToken: cancellationToken);

@@ -29,6 +29,12 @@ public sealed class CollectorOptions : IValidatableObject
     /// <summary>How long an unreferenced resource config is kept after it was last referenced.</summary>
     public TimeSpan ResourceConfigGrace { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>A running worker whose last heartbeat is older than this is stalled: nothing is sent to it and its volumes wait.</summary>
+    public TimeSpan StallAfter { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>A volume its worker has not reported for this long is forgotten (its row removed, with its descendants).</summary>
+    public TimeSpan MissingGrace { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>A volume or container still creating or initializing after this long has failed.</summary>
     public TimeSpan SetupTimeout { get; set; } = TimeSpan.FromMinutes(10);
 
@@ -72,6 +78,8 @@ public sealed class CollectorOptions : IValidatableObject
                      (nameof(OneOffBuildGrace), OneOffBuildGrace, TimeSpan.Zero),
                      (nameof(ResourceConfigGrace), ResourceConfigGrace, TimeSpan.Zero),
                      (nameof(SetupTimeout), SetupTimeout, TimeSpan.FromSeconds(1)),
+                     (nameof(StallAfter), StallAfter, TimeSpan.FromSeconds(1)),
+                     (nameof(MissingGrace), MissingGrace, TimeSpan.Zero),
                      (nameof(ClaimLease), ClaimLease, TimeSpan.FromSeconds(1)),
                      (nameof(RetryBackoff), RetryBackoff, TimeSpan.Zero),
                      (nameof(WorkerWaitPerPass), WorkerWaitPerPass, TimeSpan.Zero),

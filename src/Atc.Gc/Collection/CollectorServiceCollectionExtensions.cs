@@ -30,6 +30,7 @@ public static class CollectorServiceCollectionExtensions
         services.TryAddSingleton<CollectionSignal>();
 
         // The order is the pass order: each collector releases what the next one collects.
+        services.AddSingleton<ICollector, WorkerCollector>();
         services.AddSingleton<ICollector, BuildCollector>();
         services.AddSingleton<ICollector, ResourceCacheUseCollector>();
         services.AddSingleton<ICollector, ResourceCacheCollector>();
@@ -37,6 +38,7 @@ public static class CollectorServiceCollectionExtensions
         services.AddSingleton<ICollector, TaskCacheCollector>();
         services.AddSingleton<ICollector, ContainerCollector>();
         services.AddSingleton<ICollector, StuckVolumeCollector>();
+        services.AddSingleton<ICollector, MissingVolumeCollector>();
         services.AddSingleton<ICollector, OrphanedVolumeCollector>();
         services.AddSingleton<ICollector, DestroyingVolumeCollector>();
         services.TryAddSingleton<GarbageCollector>();

@@ -6,8 +6,8 @@ using Npgsql;
 namespace Atc.Gc.Collection;
 
 /// <summary>
-/// Runs collection passes: every collector once, in dependency order (builds → cache uses → caches →
-/// configs → task caches → containers → stuck volumes → orphaned volumes → destroying volumes), so
+/// Runs collection passes: every collector once, in dependency order (workers → builds → cache uses →
+/// caches → configs → task caches → containers → stuck, missing, orphaned and destroying volumes), so
 /// one pass carries a release all the way to the worker's disk. A collector that fails is logged and
 /// retried on the next pass; the ones after it still run.
 /// </summary>

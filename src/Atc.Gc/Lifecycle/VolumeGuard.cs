@@ -29,7 +29,13 @@ public sealed class VolumeGuard
         facts => !facts.HasChildren,
         v => $"NOT EXISTS (SELECT 1 FROM volumes child WHERE child.parent_id = {v}.id)");
 
-    public static IReadOnlyList<VolumeGuard> All { get; } = [Unowned, Childless];
+    /// <summary>Its worker stopped reporting it.</summary>
+    public static VolumeGuard Missing { get; } = new(
+        "missing",
+        facts => facts.IsMissing,
+        v => $"{v}.missing_since IS NOT NULL");
+
+    public static IReadOnlyList<VolumeGuard> All { get; } = [Unowned, Childless, Missing];
 
     /// <summary>The guard's name, also its label in the state machine and its diagrams.</summary>
     public string Name { get; }

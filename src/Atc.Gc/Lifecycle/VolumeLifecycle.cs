@@ -26,6 +26,7 @@ public static class VolumeLifecycle
     {
         var machine = new StateMachine<VolumeState, VolumeTrigger>(state);
         var destroyGuards = new[] { Guard(VolumeGuard.Unowned, facts), Guard(VolumeGuard.Childless, facts) };
+        var forgetGuard = Guard(VolumeGuard.Missing, facts);
 
         machine.Configure(VolumeState.Creating)
             .Permit(VolumeTrigger.MarkCreated, VolumeState.Created)
@@ -33,17 +34,21 @@ public static class VolumeLifecycle
 
         machine.Configure(VolumeState.Created)
             .Permit(VolumeTrigger.StartInitializing, VolumeState.Initializing)
-            .PermitIf(VolumeTrigger.Destroy, VolumeState.Destroying, destroyGuards);
+            .PermitIf(VolumeTrigger.Destroy, VolumeState.Destroying, destroyGuards)
+            .PermitIf(VolumeTrigger.Forget, VolumeState.Gone, forgetGuard);
 
         machine.Configure(VolumeState.Initializing)
             .Permit(VolumeTrigger.MarkInitialized, VolumeState.Initialized)
-            .Permit(VolumeTrigger.Fail, VolumeState.Failed);
+            .Permit(VolumeTrigger.Fail, VolumeState.Failed)
+            .PermitIf(VolumeTrigger.Forget, VolumeState.Gone, forgetGuard);
 
         machine.Configure(VolumeState.Initialized)
-            .PermitIf(VolumeTrigger.Destroy, VolumeState.Destroying, destroyGuards);
+            .PermitIf(VolumeTrigger.Destroy, VolumeState.Destroying, destroyGuards)
+            .PermitIf(VolumeTrigger.Forget, VolumeState.Gone, forgetGuard);
 
         machine.Configure(VolumeState.Failed)
-            .PermitIf(VolumeTrigger.Destroy, VolumeState.Destroying, destroyGuards);
+            .PermitIf(VolumeTrigger.Destroy, VolumeState.Destroying, destroyGuards)
+            .PermitIf(VolumeTrigger.Forget, VolumeState.Gone, forgetGuard);
 
         machine.Configure(VolumeState.Destroying)
             .Permit(VolumeTrigger.ConfirmDeleted, VolumeState.Gone);

@@ -20,4 +20,10 @@ public enum VolumeTrigger
 
     /// <summary>The worker confirmed the volume is gone from its disk: destroying → gone (row deleted).</summary>
     ConfirmDeleted,
+
+    /// <summary>
+    /// The worker lost the volume (it stopped reporting it): created | initializing | initialized | failed
+    /// → gone, once it has been missing long enough. Its descendants go with it.
+    /// </summary>
+    Forget,
 }

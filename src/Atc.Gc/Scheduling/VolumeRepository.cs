@@ -127,6 +127,10 @@ public sealed class VolumeRepository(NpgsqlDataSource dataSource)
     public Task<TransitionResult> ConfirmDeletedAsync(long volumeId, CancellationToken cancellationToken = default) =>
         TransitionAsync(volumeId, VolumeTrigger.ConfirmDeleted, cancellationToken);
 
+    /// <summary>Its worker lost the volume: the row is deleted (it must be missing and, alone, have no children).</summary>
+    public Task<TransitionResult> ForgetAsync(long volumeId, CancellationToken cancellationToken = default) =>
+        TransitionAsync(volumeId, VolumeTrigger.Forget, cancellationToken);
+
     /// <summary>
     /// Fires <paramref name="trigger"/> on one volume as a compare-and-set: the statement changes the
     /// row only if it is in one of the trigger's from-states and the guards hold. When nothing

@@ -14,6 +14,10 @@ public sealed record WorkerRegistration(string Name, Uri? BaseUrl, IReadOnlyList
 /// <summary>A <c>worker_base_resource_types</c> row.</summary>
 public sealed record WorkerBaseResourceType(long Id, string WorkerName, string Name, string Image, string Version);
 
+/// <param name="Volumes">Volumes whose rows the cascade removed.</param>
+/// <param name="Refusal">Why nothing was pruned.</param>
+public sealed record PruneOutcome(bool Pruned, long Volumes, string? Refusal);
+
 public sealed record Worker(
     string Name,
     WorkerState State,
@@ -119,6 +123,45 @@ public sealed class WorkerRepository(NpgsqlDataSource dataSource)
             state_changed_at = CASE WHEN state = 'stalled' THEN now() ELSE state_changed_at END
         WHERE name = @name
         """, new { name }, cancellationToken);
+
+    /// <summary>
+    /// Starts landing a worker (going away for a while): it takes no new work; once it has no
+    /// containers the collector marks it landed. False when it is unknown or not running.
+    /// </summary>
+    public Task<bool> LandAsync(string name, CancellationToken cancellationToken = default) => dataSource.UpdatesOneAsync(
+        "UPDATE workers SET state = 'landing', state_changed_at = now() WHERE name = @name AND state IN ('running', 'landing')",
+        new { name }, cancellationToken);
+
+    /// <summary>
+    /// Starts retiring a worker (going away for good): once it has no containers the collector
+    /// deletes it and, by cascade, its volumes. False when it is unknown or already landed.
+    /// </summary>
+    public Task<bool> RetireAsync(string name, CancellationToken cancellationToken = default) => dataSource.UpdatesOneAsync(
+        "UPDATE workers SET state = 'retiring', state_changed_at = now() WHERE name = @name AND state IN ('running', 'landing', 'retiring', 'stalled')",
+        new { name }, cancellationToken);
+
+    /// <summary>
+    /// Deletes a worker that is not running (stalled, landed, or <paramref name="force"/>): the
+    /// cascade removes its containers, volumes and base resource types. If it comes back, it
+    /// registers anew and its leftover volumes are destroyed through its report.
+    /// </summary>
+    public async Task<PruneOutcome> PruneAsync(string name, bool force = false, CancellationToken cancellationToken = default)
+    {
+        var deleted = await dataSource.ScalarAsync<long?>(
+            """
+            DELETE FROM workers w WHERE w.name = @name AND (@force OR w.state IN ('stalled', 'landed'))
+            RETURNING (SELECT count(*) FROM volumes v WHERE v.worker_name = w.name)
+            """, new { name, force }, cancellationToken);
+        if (deleted is { } volumes)
+        {
+            return new PruneOutcome(true, volumes, null);
+        }
+
+        var worker = await FindAsync(name, cancellationToken);
+        return new PruneOutcome(false, 0, worker is null
+            ? $"no worker named '{name}'"
+            : $"worker '{name}' is {worker.State.ToDb()}: only stalled or landed workers can be pruned (land or retire it first)");
+    }
 
     public async Task<Worker?> FindAsync(string name, CancellationToken cancellationToken = default) =>
         (await dataSource.QuerySingleOrDefaultAsync<WorkerRow>($"{SelectWorkers} WHERE name = @name", new { name }, cancellationToken))?.ToWorker();

@@ -91,7 +91,7 @@ public sealed class HttpWorkerVolumeClient(IHttpClientFactory httpClientFactory,
     {
         TimeoutRejectedException or TaskCanceledException => "timed out",
         BrokenCircuitException => "circuit open: the worker kept failing",
-        HttpRequestException { InnerException: { } inner } => $"unreachable: {inner.Message}",
+        HttpRequestException http => $"unreachable: {http.Message}",
         _ => ex.Message,
     };
 }

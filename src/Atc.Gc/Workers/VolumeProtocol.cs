@@ -4,10 +4,16 @@ using System.Text.Json.Serialization;
 namespace Atc.Gc.Workers;
 
 /// <summary>
-/// The worker agent's volume API, as both sides speak it (JSON, camelCase):
-/// <c>DELETE /volumes/{handle}</c> answers 204 when deleted and 404 when unknown (both mean gone);
-/// <c>POST /volumes/destroy</c> takes <see cref="DestroyVolumesRequest"/> and answers
-/// <see cref="DestroyVolumesResponse"/> with one result per handle.
+/// The worker agent's volume API, as both sides speak it (JSON, camelCase; errors are problem+json):
+/// <list type="bullet">
+/// <item><c>POST /volumes</c> takes <see cref="CreateVolumeRequest"/>, answers 201 with <see cref="VolumeDto"/>
+/// (409 when the handle exists, 404 when a copy-on-write parent does not);</item>
+/// <item><c>GET /volumes</c> answers <see cref="VolumeListResponse"/>; <c>GET /volumes/{handle}</c> one <see cref="VolumeDto"/>;</item>
+/// <item><c>DELETE /volumes/{handle}</c> answers 204 when deleted and 404 when unknown (both mean gone);</item>
+/// <item><c>POST /volumes/destroy</c> takes <see cref="DestroyVolumesRequest"/> and answers
+/// <see cref="DestroyVolumesResponse"/> with one result per handle.</item>
+/// </list>
+/// Every route but <c>GET /health</c> needs <c>Authorization: Bearer &lt;worker token&gt;</c>.
 /// </summary>
 public static class VolumeProtocol
 {
@@ -23,6 +29,15 @@ public static class VolumeProtocol
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
     };
 }
+
+/// <summary>How a new volume starts: <c>empty</c>, or <c>cow</c> with the parent's handle.</summary>
+public sealed record VolumeStrategyDto(string Type, string? Parent = null);
+
+public sealed record CreateVolumeRequest(string Handle, VolumeStrategyDto? Strategy = null, IReadOnlyDictionary<string, string>? Properties = null);
+
+public sealed record VolumeDto(string Handle, long SizeBytes, DateTimeOffset CreatedAt, string? Parent, IReadOnlyDictionary<string, string> Properties);
+
+public sealed record VolumeListResponse(IReadOnlyList<VolumeDto> Volumes);
 
 public sealed record DestroyVolumesRequest(IReadOnlyList<string> Handles);
 

@@ -70,12 +70,14 @@ public sealed class VolumeCollectorTests(PostgresFixture fixture) : PostgresTest
     {
         var worker = await Fleet.AddAsync("w1");
         await Fleet.OrphansAsync(worker, 2);
+        var (_, stillUsed) = await Fleet.VolumesAsync(worker, 1); // a running build's container keeps the worker draining
         await Given.ExecuteAsync("UPDATE workers SET state = @state::worker_state", new { state });
         await using var harness = new CollectorHarness(DataSource);
 
         await harness.PassAsync();
 
-        Assert.Empty(worker.Volumes);
+        Assert.Equal([stillUsed[0].Handle], worker.Volumes.Keys);
+        Assert.Equal(state, await Given.ScalarAsync<string>("SELECT state::text FROM workers"));
     }
 
     [Theory]

@@ -1,0 +1,73 @@
+using System.Text.Json;
+using Atc.Gc.Collection;
+using Atc.Gc.Workers;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using OpenTelemetry.Metrics;
+
+namespace Atc.Gc.Server;
+
+/// <summary>
+/// Builds the orchestrator: the collector running in the background, the worker API, <c>/health</c>
+/// (collector and database) and <c>/metrics</c> (Prometheus text of the collector's meter).
+/// The database must already be migrated (<see cref="Database.AtcGcDatabase.OpenAsync"/> does it).
+/// </summary>
+public static class OrchestratorHost
+{
+    public static WebApplication Build(IConfiguration configuration, NpgsqlDataSource dataSource, Action<ILoggingBuilder>? logging = null)
+    {
+        var options = new OrchestratorOptions();
+        configuration.GetSection(OrchestratorOptions.Section).Bind(options);
+
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Configuration.AddConfiguration(configuration);
+        if (logging is not null)
+        {
+            builder.Logging.ClearProviders();
+            logging(builder.Logging);
+        }
+
+        builder.WebHost.UseUrls(options.Listen);
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = Math.Max(options.MaxReportBytes, options.MaxRequestBytes));
+        builder.Services.AddOptions<OrchestratorOptions>()
+            .Bind(configuration.GetSection(OrchestratorOptions.Section))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddOptions<WorkerClientOptions>()
+            .Validate(o => !string.IsNullOrEmpty(o.TokenSecret), WorkerClientOptions.MissingSecret);
+        builder.Services.AddProblemDetails();
+        builder.Services
+            .AddAtcGcStore(dataSource)
+            .AddAtcGcCollector(configuration)
+            .AddAtcGcCollectorService()
+            .AddSingleton(new VolumeReportService(dataSource));
+        builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database");
+        builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
+            .AddMeter(CollectorMetrics.MeterName)
+            .AddPrometheusExporter());
+
+        var app = builder.Build();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.MapWorkerApi();
+        app.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = WriteHealthAsync });
+        app.MapPrometheusScrapingEndpoint("/metrics");
+        return app;
+    }
+
+    private static Task WriteHealthAsync(HttpContext context, Microsoft.Extensions.Diagnostics.HealthChecks.HealthReport report)
+    {
+        context.Response.ContentType = "application/json";
+        return context.Response.WriteAsync(JsonSerializer.Serialize(new
+        {
+            status = report.Status.ToString(),
+            checks = report.Entries.ToDictionary(e => e.Key, e => new { status = e.Value.Status.ToString(), description = e.Value.Description }),
+        }));
+    }
+}

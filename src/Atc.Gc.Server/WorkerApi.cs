@@ -1,0 +1,120 @@
+using Atc.Gc.Model;
+using Atc.Gc.Scheduling;
+using Atc.Gc.Web;
+using Atc.Gc.Workers;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace Atc.Gc.Server;
+
+/// <summary>The API worker agents call (see <see cref="OrchestratorProtocol"/>). A worker acts only for its own name.</summary>
+public static class WorkerApi
+{
+    public static IEndpointRouteBuilder MapWorkerApi(this IEndpointRouteBuilder routes)
+    {
+        var worker = routes.MapGroup("/api/v1/workers/{name}").AddEndpointFilter(RequireWorkerToken);
+        worker.MapPut("/", RegisterAsync);
+        worker.MapPut("/volumes/report", ReportAsync);
+        worker.MapPost("/land", (string name, WorkerRepository workers, CancellationToken ct) =>
+            ChangeStateAsync(name, workers, workers.LandAsync, "landing", ct));
+        worker.MapPost("/retire", (string name, WorkerRepository workers, CancellationToken ct) =>
+            ChangeStateAsync(name, workers, workers.RetireAsync, "retiring", ct));
+        return routes;
+    }
+
+    private static async Task<IResult> RegisterAsync(
+        string name, HttpContext context, WorkerRepository workers, IOptions<OrchestratorOptions> options)
+    {
+        var (request, problem) = await JsonBody.ReadAsync<RegisterWorkerRequest>(context, options.Value.MaxRequestBytes, VolumeProtocol.Json, context.RequestAborted);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        if (!Uri.TryCreate(request!.BaseUrl, UriKind.Absolute, out var baseUrl) || baseUrl.Scheme is not ("http" or "https"))
+        {
+            return Problems.BadRequest($"'baseUrl' must be an absolute http or https URL, not '{request.BaseUrl}'");
+        }
+
+        var types = request.ResourceTypes ?? [];
+        try
+        {
+            var registered = await workers.RegisterAsync(
+                new WorkerRegistration(name, baseUrl, [.. types.Select(t => new BaseResourceTypeVersion(t.Name, t.Image, t.Version))]),
+                context.RequestAborted);
+            var worker = await workers.FindAsync(name, context.RequestAborted);
+            return Results.Ok(ToDto(worker!, registered));
+        }
+        catch (ArgumentException ex)
+        {
+            return Problems.BadRequest(ex.Message.Split(" (Parameter")[0]);
+        }
+    }
+
+    private static async Task<IResult> ReportAsync(
+        string name, HttpContext context, VolumeReportService reports, IOptions<OrchestratorOptions> options)
+    {
+        var (request, problem) = await JsonBody.ReadAsync<VolumeReportRequest>(context, options.Value.MaxReportBytes, VolumeProtocol.Json, context.RequestAborted);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var volumes = request!.Volumes ?? [];
+        var invalid = volumes.FirstOrDefault(v => v is null || !HandleFormat.IsValid(v.Handle));
+        if (invalid is not null || volumes.Any(v => v is null))
+        {
+            return Problems.BadRequest($"'{invalid?.Handle}' is not a valid handle");
+        }
+
+        var outcome = await reports.ApplyAsync(name, volumes, options.Value.UnknownVolumeGrace, context.RequestAborted);
+        return outcome is null
+            ? Problems.NotFound($"worker '{name}' is not registered: register (PUT /api/v1/workers/{name}) before reporting")
+            : Results.Ok(new VolumeReportResponse(outcome.Destroy, outcome.ConfirmedGone, outcome.Missing, outcome.Recovered));
+    }
+
+    private static async Task<IResult> ChangeStateAsync(
+        string name, WorkerRepository workers, Func<string, CancellationToken, Task<bool>> change, string target, CancellationToken cancellationToken)
+    {
+        if (await change(name, cancellationToken))
+        {
+            return Results.Ok(ToDto((await workers.FindAsync(name, cancellationToken))!, null));
+        }
+
+        var worker = await workers.FindAsync(name, cancellationToken);
+        return worker is null
+            ? Problems.NotFound($"worker '{name}' is not registered")
+            : Problems.Conflict($"worker '{name}' is {worker.State.ToDb()} and cannot start {target}");
+    }
+
+    private static WorkerDto ToDto(Worker worker, IReadOnlyList<WorkerBaseResourceType>? types) => new(
+        worker.Name,
+        worker.State.ToDb(),
+        worker.BaseUrl?.ToString(),
+        worker.HeartbeatAt,
+        [.. (types ?? []).Select(t => new ResourceTypeDto(t.Name, t.Image, t.Version))]);
+
+    /// <summary>The bearer token must be the token of the worker named in the path (derived from the orchestrator's secret).</summary>
+    private static async ValueTask<object?> RequireWorkerToken(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var name = context.HttpContext.GetRouteValue("name") as string;
+        if (!WorkerNames.IsValid(name))
+        {
+            return Problems.BadRequest($"'{name}' is not a valid worker name");
+        }
+
+        var token = BearerToken.From(context.HttpContext.Request);
+        if (token is null)
+        {
+            return Problems.Unauthorized("an Authorization: Bearer <worker token> header is required");
+        }
+
+        var secret = context.HttpContext.RequestServices.GetRequiredService<IOptions<WorkerClientOptions>>().Value.TokenSecret!;
+        return WorkerTokens.Verify(secret, name!, token)
+            ? await next(context)
+            : Problems.Unauthorized($"the token is not the token of worker '{name}': a worker can act only for its own name");
+    }
+}

@@ -1,0 +1,52 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Atc.Gc.Web;
+
+/// <summary>
+/// Reads a request's JSON body with a size limit, turning every way it can be wrong into a
+/// problem+json answer that says what: too large (413), not JSON or the wrong shape (400).
+/// </summary>
+public static class JsonBody
+{
+    public static async Task<(T? Value, IResult? Problem)> ReadAsync<T>(
+        HttpContext context, long maxBytes, JsonSerializerOptions options, CancellationToken cancellationToken)
+        where T : class
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (context.Request.ContentLength > maxBytes)
+        {
+            return (null, TooLarge(maxBytes));
+        }
+
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = maxBytes;
+        }
+
+        if (context.Request.ContentType is { } type && !type.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
+        {
+            return (null, Problems.Create(StatusCodes.Status415UnsupportedMediaType, "unsupported media type", $"the body must be application/json, not {type}"));
+        }
+
+        try
+        {
+            var value = await JsonSerializer.DeserializeAsync<T>(context.Request.Body, options, cancellationToken);
+            return value is null
+                ? (null, Problems.BadRequest("the request body is empty or null; a JSON object is required"))
+                : (value, null);
+        }
+        catch (JsonException ex)
+        {
+            return (null, Problems.BadRequest($"the request body is not valid JSON for this request: {ex.Message}"));
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return (null, TooLarge(maxBytes));
+        }
+    }
+
+    private static IResult TooLarge(long maxBytes) =>
+        Problems.Create(StatusCodes.Status413PayloadTooLarge, "request body too large", $"the request body is larger than the limit of {maxBytes} bytes");
+}

@@ -1,0 +1,119 @@
+using Atc.Gc.IntegrationTests.Infrastructure;
+using Atc.Gc.Lifecycle;
+using Atc.Gc.Model;
+using Atc.Gc.Scheduling;
+
+namespace Atc.Gc.IntegrationTests.Collection;
+
+/// <summary>Heartbeats, landing, retiring, pruning, and volumes a worker lost.</summary>
+public sealed class WorkerLifecycleTests(PostgresFixture fixture) : PostgresTest(fixture)
+{
+    [Fact]
+    public async Task A_worker_whose_heartbeat_expired_is_stalled_and_is_running_again_when_it_heartbeats()
+    {
+        await Given.WorkerAsync("silent");
+        await Given.WorkerAsync("alive");
+        await Given.ExecuteAsync("UPDATE workers SET heartbeat_at = now() - interval '5 minutes' WHERE name = 'silent'");
+        await using var harness = new CollectorHarness(DataSource);
+
+        var report = await harness.RunAsync("workers");
+
+        Assert.Equal(1, report.Details["stalled"]);
+        Assert.Equal(WorkerState.Stalled, (await Store.Workers.FindAsync("silent"))!.State);
+        Assert.Equal(WorkerState.Running, (await Store.Workers.FindAsync("alive"))!.State);
+
+        await Store.Workers.HeartbeatAsync("silent");
+        Assert.Equal(WorkerState.Running, (await Store.Workers.FindAsync("silent"))!.State);
+    }
+
+    [Fact]
+    public async Task A_landing_worker_is_landed_once_its_containers_are_gone()
+    {
+        await Given.WorkerAsync("w1");
+        var container = await Given.ContainerAsync("w1");
+        await Store.Workers.LandAsync("w1");
+        await using var harness = new CollectorHarness(DataSource);
+
+        await harness.RunAsync("workers");
+        Assert.Equal(WorkerState.Landing, (await Store.Workers.FindAsync("w1"))!.State);
+
+        await Given.ExecuteAsync("DELETE FROM containers WHERE id = @Id", new { container.Id });
+        await harness.RunAsync("workers");
+        Assert.Equal(WorkerState.Landed, (await Store.Workers.FindAsync("w1"))!.State);
+    }
+
+    [Fact]
+    public async Task A_retiring_worker_is_deleted_with_its_volumes_once_its_containers_are_gone()
+    {
+        await Given.WorkerAsync("w1");
+        var config = await Store.ResourceCaches.FindOrCreateConfigAsync("git", "s");
+        var cache = await Store.ResourceCaches.FindOrCreateCacheAsync(config, "{}", "p");
+        await Given.VolumeAsync(VolumeState.Initialized, "w1", VolumeOwners.ResourceCache(cache.Id));
+        await Store.Workers.RetireAsync("w1");
+        await using var harness = new CollectorHarness(DataSource);
+
+        var report = await harness.RunAsync("workers");
+
+        Assert.Equal(1, report.Details["retired"]);
+        Assert.Null(await Store.Workers.FindAsync("w1"));
+        Assert.Equal(0, await Given.ScalarAsync<int>("SELECT count(*) FROM volumes"));
+    }
+
+    [Fact]
+    public async Task Only_a_stalled_or_landed_worker_can_be_pruned_unless_forced()
+    {
+        await Given.WorkerAsync("w1");
+        await Given.VolumeAsync(VolumeState.Initialized, "w1");
+
+        var refused = await Store.Workers.PruneAsync("w1");
+        Assert.False(refused.Pruned);
+        Assert.Contains("is running", refused.Refusal, StringComparison.Ordinal);
+
+        await Given.ExecuteAsync("UPDATE workers SET state = 'stalled'");
+        var pruned = await Store.Workers.PruneAsync("w1");
+        Assert.True(pruned.Pruned);
+        Assert.Equal(1, pruned.Volumes);
+        Assert.Equal(0, await Given.ScalarAsync<int>("SELECT count(*) FROM volumes"));
+
+        Assert.Contains("no worker", (await Store.Workers.PruneAsync("w1")).Refusal, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_volume_missing_longer_than_the_grace_is_forgotten_with_its_descendants()
+    {
+        await Given.WorkerAsync("w1");
+        var parent = await Given.VolumeAsync(VolumeState.Initialized, "w1");
+        var child = (await Store.Volumes.CreateCopyOnWriteChildAsync(parent.Id, parent.Owners)).Volume!;
+        await Store.Volumes.MarkCreatedAsync(child.Id);
+        await Store.Volumes.StartInitializingAsync(child.Id);
+        await Store.Volumes.MarkInitializedAsync(child.Id);
+        var grandchild = (await Store.Volumes.CreateCopyOnWriteChildAsync(child.Id, parent.Owners)).Volume!;
+        var recentlyMissing = await Given.VolumeAsync(VolumeState.Initialized, "w1");
+        var present = await Given.VolumeAsync(VolumeState.Initialized, "w1");
+        await Given.ExecuteAsync("UPDATE volumes SET missing_since = now() - interval '10 minutes' WHERE id = @Id", new { parent.Id });
+        await Given.ExecuteAsync("UPDATE volumes SET missing_since = now() WHERE id = @Id", new { recentlyMissing.Id });
+        await using var harness = new CollectorHarness(DataSource);
+
+        var report = await harness.RunAsync("missing-volumes");
+
+        Assert.Equal(1, report.Examined);
+        Assert.Equal(3, report.Changed);
+        Assert.Null(await Store.Volumes.FindAsync(grandchild.Id));
+        Assert.NotNull(await Store.Volumes.FindAsync(recentlyMissing.Id));
+        Assert.NotNull(await Store.Volumes.FindAsync(present.Id));
+    }
+
+    [Fact]
+    public async Task Missing_volumes_of_a_stalled_worker_are_not_forgotten()
+    {
+        await Given.WorkerAsync("w1");
+        var volume = await Given.VolumeAsync(VolumeState.Initialized, "w1");
+        await Given.ExecuteAsync("UPDATE volumes SET missing_since = now() - interval '1 day'");
+        await Given.ExecuteAsync("UPDATE workers SET state = 'stalled'");
+        await using var harness = new CollectorHarness(DataSource);
+
+        await harness.RunAsync("missing-volumes");
+
+        Assert.NotNull(await Store.Volumes.FindAsync(volume.Id));
+    }
+}

@@ -1,0 +1,146 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Atc.Gc.IntegrationTests.Infrastructure;
+
+/// <summary>The atc-gc command-line tool run as a real process (the binary built next to the tests).</summary>
+public sealed class AtcGcProcess : IAsyncDisposable
+{
+    private readonly Process process;
+    private readonly StringBuilder output = new();
+
+    private AtcGcProcess(Process process)
+    {
+        this.process = process;
+        process.OutputDataReceived += (_, e) => Append(e.Data);
+        process.ErrorDataReceived += (_, e) => Append(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+    }
+
+    public string Output
+    {
+        get
+        {
+            lock (output)
+            {
+                return output.ToString();
+            }
+        }
+    }
+
+    public bool HasExited => process.HasExited;
+
+    /// <summary>
+    /// atc-gc.dll in the command-line project's own output folder, built in the same configuration as
+    /// these tests (…/tests/X/bin/&lt;configuration&gt;/net10.0 → …/tools/Atc.Gc.Cli/bin/&lt;configuration&gt;/net10.0).
+    /// </summary>
+    public static string Binary { get; } = LocateBinary();
+
+    private static string LocateBinary()
+    {
+        var framework = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/'));
+        var configuration = framework.Parent!;
+        for (var dir = configuration.Parent; dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "tools", "Atc.Gc.Cli", "bin", configuration.Name, framework.Name, "atc-gc.dll");
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        throw new FileNotFoundException($"atc-gc.dll was not found for {configuration.Name}/{framework.Name}: build tools/Atc.Gc.Cli");
+    }
+
+    /// <summary>Starts <c>atc-gc</c> with <paramref name="arguments"/> and extra environment variables.</summary>
+    public static AtcGcProcess Start(IEnumerable<string> arguments, IDictionary<string, string?>? environment = null)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(Binary);
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        foreach (var (key, value) in environment ?? new Dictionary<string, string?>())
+        {
+            start.Environment[key] = value;
+        }
+
+        return new AtcGcProcess(Process.Start(start) ?? throw new InvalidOperationException("could not start atc-gc"));
+    }
+
+    /// <summary>Runs <c>atc-gc</c> to completion: exit code, stdout and stderr.</summary>
+    public static async Task<(int ExitCode, string StandardOutput, string StandardError)> RunAsync(
+        IEnumerable<string> arguments, IDictionary<string, string?>? environment = null, TimeSpan? timeout = null)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(Binary);
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        foreach (var (key, value) in environment ?? new Dictionary<string, string?>())
+        {
+            start.Environment[key] = value;
+        }
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start atc-gc");
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var cancel = new CancellationTokenSource(timeout ?? TimeSpan.FromMinutes(2));
+        await process.WaitForExitAsync(cancel.Token);
+        return (process.ExitCode, await stdout, await stderr);
+    }
+
+    /// <summary>SIGKILL: no shutdown, no cleanup — what a crash looks like.</summary>
+    public async Task KillAsync()
+    {
+        process.Kill(entireProcessTree: true);
+        await process.WaitForExitAsync();
+    }
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!process.HasExited)
+        {
+            await KillAsync();
+        }
+
+        process.Dispose();
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (output)
+        {
+            output.AppendLine(line);
+        }
+    }
+}

@@ -1,0 +1,116 @@
+using System.Net;
+using System.Net.Http.Json;
+using Atc.Gc.Collection;
+using Atc.Gc.IntegrationTests.Infrastructure;
+using Atc.Gc.Lifecycle;
+using Atc.Gc.Scheduling;
+using Atc.Gc.Workers;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Atc.Gc.IntegrationTests.Server;
+
+/// <summary>A real orchestrator and real agents (directories on disk) talking over loopback HTTP.</summary>
+public sealed class AgentEndToEndTests(PostgresFixture fixture) : PostgresTest(fixture)
+{
+    [Fact]
+    public async Task An_orphan_is_deleted_from_the_agents_disk_by_the_orchestrators_collector()
+    {
+        await using var orchestrator = await OrchestratorInstance.StartAsync(DataSource);
+        await using var agent = await AgentInstance.StartAsync("w1", orchestrator: orchestrator.BaseUrl);
+        await WaitUntilAsync(async () => await Store.Workers.FindAsync("w1") is not null);
+        var (container, volumes) = await CreateVolumesAsync(agent, 3);
+
+        await Given.ReleaseContainerAsync(container);
+
+        await WaitUntilAsync(() => Task.FromResult(agent.Store.List(withSizes: false).Count == 0));
+        await WaitUntilAsync(async () => await Given.ScalarAsync<int>("SELECT count(*) FROM volumes") == 0);
+        Assert.All(volumes, v => Assert.False(Directory.Exists(agent.Store.DataPathOf(v.Handle))));
+    }
+
+    [Fact]
+    public async Task A_pruned_worker_that_comes_back_gets_its_leftovers_destroyed_through_its_report()
+    {
+        await using var orchestrator = await OrchestratorInstance.StartAsync(DataSource);
+        await using var agent = await AgentInstance.StartAsync("w1", orchestrator: orchestrator.BaseUrl);
+        await WaitUntilAsync(async () => await Store.Workers.FindAsync("w1") is not null);
+        await CreateVolumesAsync(agent, 4);
+        await Given.ExecuteAsync("UPDATE workers SET state = 'stalled'");
+
+        var pruned = await Store.Workers.PruneAsync("w1");
+
+        Assert.True(pruned.Pruned);
+        // The agent keeps heartbeating: it registers again, reports, and is told to delete what the database forgot.
+        await WaitUntilAsync(() => Task.FromResult(agent.Store.List(withSizes: false).Count == 0));
+        Assert.NotNull(await Store.Workers.FindAsync("w1"));
+    }
+
+    [Fact]
+    public async Task A_volume_the_agent_lost_is_marked_missing_and_forgotten_after_the_grace()
+    {
+        await using var orchestrator = await OrchestratorInstance.StartQuietAsync(DataSource, new Dictionary<string, string?> { ["Collector:MissingGrace"] = "00:00:00" });
+        await using var agent = await AgentInstance.StartAsync("w1", orchestrator: orchestrator.BaseUrl);
+        await WaitUntilAsync(async () => await Store.Workers.FindAsync("w1") is not null);
+        var (_, volumes) = await CreateVolumesAsync(agent, 2);
+
+        Directory.Delete(Path.GetDirectoryName(agent.Store.DataPathOf(volumes[0].Handle))!, recursive: true);
+
+        await WaitUntilAsync(async () => (await Store.Volumes.FindAsync(volumes[0].Id))?.MissingSince is not null);
+        await orchestrator.Services.GetRequiredService<GarbageCollector>().RunPassAsync(waitForWorkers: true);
+        Assert.Null(await Store.Volumes.FindAsync(volumes[0].Id));
+        Assert.NotNull(await Store.Volumes.FindAsync(volumes[1].Id));
+    }
+
+    [Fact]
+    public async Task A_delete_interrupted_by_an_agent_restart_is_finished_and_confirmed()
+    {
+        await using var orchestrator = await OrchestratorInstance.StartQuietAsync(DataSource);
+        await using var agent = await AgentInstance.StartAsync("w1", orchestrator: orchestrator.BaseUrl);
+        await WaitUntilAsync(async () => await Store.Workers.FindAsync("w1") is not null);
+        var (_, volumes) = await CreateVolumesAsync(agent, 2);
+        var collector = orchestrator.Services.GetRequiredService<GarbageCollector>();
+        await Given.ExecuteAsync("UPDATE volumes SET container_id = NULL WHERE id = @Id", new { volumes[0].Id });
+        await collector.RunPassAsync(only: ["orphaned-volumes"]);
+
+        // The agent crashes after moving the volume out of the listing, before removing its files.
+        var volumeDirectory = Path.GetDirectoryName(agent.Store.DataPathOf(volumes[0].Handle))!;
+        Directory.Move(volumeDirectory, Path.Combine(agent.Root, "dead", volumes[0].Handle + ".crash"));
+        await agent.RestartAsync();
+
+        await collector.RunPassAsync(waitForWorkers: true);
+
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(agent.Root, "dead")));
+        Assert.Null(await Store.Volumes.FindAsync(volumes[0].Id));
+        Assert.NotNull(await Store.Volumes.FindAsync(volumes[1].Id));
+        Assert.True(Directory.Exists(agent.Store.DataPathOf(volumes[1].Handle)));
+    }
+
+    /// <summary>Volumes created the way a scheduler creates them: a row, then the directory on the agent, then the marks.</summary>
+    private async Task<(long Container, IReadOnlyList<Volume> Volumes)> CreateVolumesAsync(AgentInstance agent, int count)
+    {
+        var container = await Given.ContainerAsync(agent.Name);
+        var volumes = new List<Volume>();
+        using var client = agent.Client();
+        for (var i = 0; i < count; i++)
+        {
+            var volume = (await Store.Volumes.CreateAsync(agent.Name, VolumeOwners.Container(container.Id))).Volume!;
+            var response = await client.PostAsJsonAsync("volumes", new CreateVolumeRequest(volume.Handle));
+            Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+            await Store.Volumes.MarkCreatedAsync(volume.Id);
+            await Store.Volumes.StartInitializingAsync(volume.Id);
+            await Store.Volumes.MarkInitializedAsync(volume.Id);
+            volumes.Add(volume);
+        }
+
+        return (container.Id, volumes);
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "timed out waiting");
+            await Task.Delay(50);
+        }
+    }
+}

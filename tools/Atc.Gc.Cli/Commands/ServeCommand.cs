@@ -1,0 +1,43 @@
+using System.CommandLine;
+using Atc.Gc.Server;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+
+namespace Atc.Gc.Cli.Commands;
+
+/// <summary><c>atc-gc serve</c>: the orchestrator — collector, worker API, health and metrics.</summary>
+public static class ServeCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var listen = new Option<string>("--listen")
+        {
+            Description = "Address to listen on (port 0 picks a free port)",
+            DefaultValueFactory = _ => "http://127.0.0.1:8080",
+        };
+        var command = new Command("serve", "Run the orchestrator: the collector and the API worker agents call (/api/v1/workers), /health, /metrics") { listen };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            using var loggerFactory = context.CreateLoggerFactory(parse);
+            var secret = WorkerSecret.Resolve(context.Configuration, parse.GetValue(context.Database));
+            await using var database = await context.OpenDatabaseAsync(parse, loggerFactory, cancellationToken);
+            var configuration = new ConfigurationBuilder()
+                .AddConfiguration(context.Configuration)
+                .AddInMemoryCollection(new Dictionary<string, string?>
+                {
+                    [WorkerSecret.ConfigurationKey] = secret,
+                    [$"{OrchestratorOptions.Section}:Listen"] = parse.GetValue(listen),
+                })
+                .Build();
+            await using var app = OrchestratorHost.Build(configuration, database.DataSource, logging => context.ConfigureHostLogging(logging, parse));
+            await app.StartAsync(cancellationToken);
+            Console.Out.WriteLine($"atc-gc orchestrator listening on {Web.ServerAddresses.First(app.Services.GetRequiredService<IServer>())} (database {database.Describe()})");
+            await app.WaitForShutdownAsync(cancellationToken);
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+}

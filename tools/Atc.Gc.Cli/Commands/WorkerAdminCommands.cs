@@ -1,0 +1,64 @@
+using System.CommandLine;
+using Atc.Gc.Model;
+using Atc.Gc.Scheduling;
+
+namespace Atc.Gc.Cli.Commands;
+
+/// <summary><c>land-worker</c>, <c>retire-worker</c>, <c>prune-worker</c>: an operator moving a worker out.</summary>
+public static class WorkerAdminCommands
+{
+    public static Command Land(CliContext context) => StateChange(
+        context, "land-worker", "Start landing a worker (going away for a while): landed once its containers are gone",
+        (workers, name, ct) => workers.LandAsync(name, ct), "landing");
+
+    public static Command Retire(CliContext context) => StateChange(
+        context, "retire-worker", "Start retiring a worker (going away for good): deleted with its volumes once its containers are gone",
+        (workers, name, ct) => workers.RetireAsync(name, ct), "retiring");
+
+    public static Command Prune(CliContext context)
+    {
+        var name = new Argument<string>("name") { Description = "The worker's name" };
+        var force = new Option<bool>("--force") { Description = "Prune even a running, landing or retiring worker" };
+        var command = new Command("prune-worker", "Delete a stalled or landed worker; the cascade removes its volumes from the database") { name, force };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var worker = WorkerNames.Validate(parse.GetValue(name), "name");
+            using var loggerFactory = context.CreateLoggerFactory(parse);
+            await using var database = await context.OpenDatabaseAsync(parse, loggerFactory, cancellationToken);
+            var outcome = await new WorkerRepository(database.DataSource).PruneAsync(worker, parse.GetValue(force), cancellationToken);
+            if (!outcome.Pruned)
+            {
+                throw new UsageException(outcome.Refusal!);
+            }
+
+            Console.Out.WriteLine($"pruned worker '{worker}' and {outcome.Volumes} volume rows");
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command StateChange(
+        CliContext context, string commandName, string description, Func<WorkerRepository, string, CancellationToken, Task<bool>> change, string target)
+    {
+        var name = new Argument<string>("name") { Description = "The worker's name" };
+        var command = new Command(commandName, description) { name };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var worker = WorkerNames.Validate(parse.GetValue(name), "name");
+            using var loggerFactory = context.CreateLoggerFactory(parse);
+            await using var database = await context.OpenDatabaseAsync(parse, loggerFactory, cancellationToken);
+            var workers = new WorkerRepository(database.DataSource);
+            if (!await change(workers, worker, cancellationToken))
+            {
+                var current = await workers.FindAsync(worker, cancellationToken);
+                throw new UsageException(current is null
+                    ? $"no worker named '{worker}'"
+                    : $"worker '{worker}' is {current.State.ToDb()} and cannot start {target}");
+            }
+
+            Console.Out.WriteLine($"worker '{worker}' is {target}");
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+}

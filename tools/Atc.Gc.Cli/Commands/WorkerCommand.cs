@@ -1,0 +1,60 @@
+using System.CommandLine;
+using Atc.Gc.Agent;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace Atc.Gc.Cli.Commands;
+
+/// <summary><c>atc-gc worker</c>: a worker agent holding volumes under a directory.</summary>
+public static class WorkerCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var name = new Option<string>("--name") { Description = "The worker's name", Required = true };
+        var root = new Option<string>("--root") { Description = "Directory volumes live under", Required = true };
+        var listen = new Option<string>("--listen") { Description = "Address to listen on (port 0 picks a free port)", DefaultValueFactory = _ => "http://127.0.0.1:7788" };
+        var orchestrator = CliOptions.Url("--orchestrator", "The orchestrator's URL (register, heartbeat, report); none for a standalone agent");
+        var token = new Option<string?>("--token") { Description = "This worker's token (default: $ATC_GC_WORKER_TOKEN; atc-gc worker-token <name> prints it)" };
+        var advertise = CliOptions.Url("--advertise-url", "The URL the orchestrator should call (default: the listen address)");
+        var resourceTypes = new Option<string[]>("--resource-type") { Description = "A base resource type this worker provides, as name=image@version (repeatable)" };
+        var heartbeat = CliOptions.Duration("--heartbeat-interval", "Time between heartbeats (default 10s)");
+        var report = CliOptions.Duration("--report-interval", "Time between volume reports (default 30s)");
+
+        var command = new Command("worker", "Run a worker agent: volumes as directories, the volume API, the orchestrator link")
+        {
+            name, root, listen, orchestrator, token, advertise, resourceTypes, heartbeat, report,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var settings = new Dictionary<string, string?>
+            {
+                ["Agent:Name"] = parse.GetValue(name),
+                ["Agent:Root"] = parse.GetValue(root),
+                ["Agent:Listen"] = parse.GetValue(listen),
+                ["Agent:Orchestrator"] = parse.GetValue(orchestrator)?.ToString(),
+                ["Agent:Token"] = parse.GetValue(token) ?? Environment.GetEnvironmentVariable("ATC_GC_WORKER_TOKEN"),
+                ["Agent:AdvertiseUrl"] = parse.GetValue(advertise)?.ToString(),
+                ["Agent:HeartbeatInterval"] = parse.GetValue(heartbeat)?.ToString("c", System.Globalization.CultureInfo.InvariantCulture),
+                ["Agent:ReportInterval"] = parse.GetValue(report)?.ToString("c", System.Globalization.CultureInfo.InvariantCulture),
+            };
+            var types = parse.GetValue(resourceTypes) ?? [];
+            for (var i = 0; i < types.Length; i++)
+            {
+                settings[$"Agent:ResourceTypes:{i}"] = types[i];
+            }
+
+            var configuration = new ConfigurationBuilder()
+                .AddConfiguration(context.Configuration)
+                .AddInMemoryCollection(settings.Where(s => s.Value is not null))
+                .Build();
+            await using var app = AgentHost.Build(configuration, logging => context.ConfigureHostLogging(logging, parse));
+            await app.StartAsync(cancellationToken);
+            Console.Out.WriteLine($"atc-gc worker '{parse.GetValue(name)}' listening on {Web.ServerAddresses.First(app.Services.GetRequiredService<IServer>())}, volumes in {Path.GetFullPath(parse.GetValue(root)!)}");
+            await app.WaitForShutdownAsync(cancellationToken);
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+}
