@@ -1,8 +1,7 @@
+using Atc.Gc.Web;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -16,21 +15,11 @@ public static class AgentHost
         var options = new AgentOptions();
         configuration.GetSection(AgentOptions.Section).Bind(options);
 
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Configuration.AddConfiguration(configuration);
-        if (logging is not null)
-        {
-            builder.Logging.ClearProviders();
-            logging(builder.Logging);
-        }
-
-        builder.WebHost.UseUrls(options.Listen);
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = options.MaxRequestBytes);
+        var builder = WebHostSetup.CreateBuilder(configuration, options.Listen, options.MaxRequestBytes, logging);
         builder.Services.AddOptions<AgentOptions>()
             .Bind(configuration.GetSection(AgentOptions.Section))
             .ValidateDataAnnotations()
             .ValidateOnStart();
-        builder.Services.AddProblemDetails();
         builder.Services.AddSingleton(provider => new VolumeStore(
             provider.GetRequiredService<IOptions<AgentOptions>>().Value.Root!, provider.GetRequiredService<ILogger<VolumeStore>>()));
         builder.Services.AddHttpClient(VolumeReporter.ClientName, client => client.Timeout = TimeSpan.FromSeconds(30));
@@ -38,8 +27,7 @@ public static class AgentHost
         builder.Services.AddHostedService(provider => provider.GetRequiredService<VolumeReporter>());
 
         var app = builder.Build();
-        app.UseExceptionHandler();
-        app.UseStatusCodePages();
+        app.UseProblemAnswers();
         app.MapAgentApi();
 
         // Before listening: finish what a crash interrupted (half-created and half-deleted volumes).

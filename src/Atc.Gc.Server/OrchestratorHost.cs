@@ -1,9 +1,9 @@
 using System.Text.Json;
 using Atc.Gc.Collection;
+using Atc.Gc.Web;
 using Atc.Gc.Workers;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -25,23 +25,13 @@ public static class OrchestratorHost
         var options = new OrchestratorOptions();
         configuration.GetSection(OrchestratorOptions.Section).Bind(options);
 
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Configuration.AddConfiguration(configuration);
-        if (logging is not null)
-        {
-            builder.Logging.ClearProviders();
-            logging(builder.Logging);
-        }
-
-        builder.WebHost.UseUrls(options.Listen);
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = Math.Max(options.MaxReportBytes, options.MaxRequestBytes));
+        var builder = WebHostSetup.CreateBuilder(configuration, options.Listen, Math.Max(options.MaxReportBytes, options.MaxRequestBytes), logging);
         builder.Services.AddOptions<OrchestratorOptions>()
             .Bind(configuration.GetSection(OrchestratorOptions.Section))
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddOptions<WorkerClientOptions>()
             .Validate(o => !string.IsNullOrEmpty(o.TokenSecret), WorkerClientOptions.MissingSecret);
-        builder.Services.AddProblemDetails();
         builder.Services
             .AddAtcGcStore(dataSource)
             .AddAtcGcCollector(configuration)
@@ -53,8 +43,7 @@ public static class OrchestratorHost
             .AddPrometheusExporter());
 
         var app = builder.Build();
-        app.UseExceptionHandler();
-        app.UseStatusCodePages();
+        app.UseProblemAnswers();
         app.MapWorkerApi();
         app.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = WriteHealthAsync });
         app.MapPrometheusScrapingEndpoint("/metrics");

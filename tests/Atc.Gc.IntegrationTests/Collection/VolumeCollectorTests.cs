@@ -176,7 +176,7 @@ public sealed class VolumeCollectorTests(PostgresFixture fixture) : PostgresTest
         Assert.Contains("hanging", harness.Destroyer.WorkersInFlight);
 
         // ...the healthy worker is reclaimed meanwhile...
-        await WaitUntilAsync(async () => await Given.ScalarAsync<int>("SELECT count(*) FROM volumes WHERE worker_name = 'healthy'") == 0);
+        await Eventually.TrueAsync(async () => await Given.ScalarAsync<int>("SELECT count(*) FROM volumes WHERE worker_name = 'healthy'") == 0, "the healthy worker's rows are gone");
         Assert.Empty(healthy.Volumes);
         Assert.Contains("hanging", harness.Destroyer.WorkersInFlight);
 
@@ -186,7 +186,7 @@ public sealed class VolumeCollectorTests(PostgresFixture fixture) : PostgresTest
         Assert.Equal(1, next.Of("destroying-volumes").Details["in-flight:hanging"]);
         Assert.Null(await Given.ScalarAsync<string?>("SELECT claimed_by FROM volumes WHERE id = @Id", new { late.Id }));
 
-        await WaitUntilAsync(() => Task.FromResult(!harness.Destroyer.WorkersInFlight.Contains("hanging")));
+        await Eventually.TrueAsync(() => !harness.Destroyer.WorkersInFlight.Contains("hanging"), "the hanging worker's deletion ends");
         await Given.ExecuteAsync("DELETE FROM volumes WHERE id = @Id", new { late.Id });
         await AssertWaitingForRetryAsync("hanging", 3, "timed out");
     }
@@ -268,15 +268,5 @@ public sealed class VolumeCollectorTests(PostgresFixture fixture) : PostgresTest
             Assert.Equal(1, r.Attempts);
             Assert.Contains(error, r.Error, StringComparison.Ordinal);
         });
-    }
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "timed out waiting");
-            await Task.Delay(50);
-        }
     }
 }

@@ -56,32 +56,23 @@ public sealed class AtcGcProcess : IAsyncDisposable
     }
 
     /// <summary>Starts <c>atc-gc</c> with <paramref name="arguments"/> and extra environment variables.</summary>
-    public static AtcGcProcess Start(IEnumerable<string> arguments, IDictionary<string, string?>? environment = null)
-    {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(Binary);
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        foreach (var (key, value) in environment ?? new Dictionary<string, string?>())
-        {
-            start.Environment[key] = value;
-        }
-
-        return new AtcGcProcess(Process.Start(start) ?? throw new InvalidOperationException("could not start atc-gc"));
-    }
+    public static AtcGcProcess Start(IEnumerable<string> arguments, IDictionary<string, string?>? environment = null) =>
+        new(Process.Start(StartInfo(arguments, environment)) ?? throw new InvalidOperationException("could not start atc-gc"));
 
     /// <summary>Runs <c>atc-gc</c> to completion: exit code, stdout and stderr.</summary>
     public static async Task<(int ExitCode, string StandardOutput, string StandardError)> RunAsync(
         IEnumerable<string> arguments, IDictionary<string, string?>? environment = null, TimeSpan? timeout = null)
     {
+        using var process = Process.Start(StartInfo(arguments, environment)) ?? throw new InvalidOperationException("could not start atc-gc");
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var cancel = new CancellationTokenSource(timeout ?? TimeSpan.FromMinutes(2));
+        await process.WaitForExitAsync(cancel.Token);
+        return (process.ExitCode, await stdout, await stderr);
+    }
+
+    private static ProcessStartInfo StartInfo(IEnumerable<string> arguments, IDictionary<string, string?>? environment)
+    {
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
@@ -99,12 +90,7 @@ public sealed class AtcGcProcess : IAsyncDisposable
             start.Environment[key] = value;
         }
 
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start atc-gc");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var cancel = new CancellationTokenSource(timeout ?? TimeSpan.FromMinutes(2));
-        await process.WaitForExitAsync(cancel.Token);
-        return (process.ExitCode, await stdout, await stderr);
+        return start;
     }
 
     /// <summary>SIGKILL: no shutdown, no cleanup — what a crash looks like.</summary>

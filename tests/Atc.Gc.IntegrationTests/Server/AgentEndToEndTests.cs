@@ -17,13 +17,13 @@ public sealed class AgentEndToEndTests(PostgresFixture fixture) : PostgresTest(f
     {
         await using var orchestrator = await OrchestratorInstance.StartAsync(DataSource);
         await using var agent = await AgentInstance.StartAsync("w1", orchestrator: orchestrator.BaseUrl);
-        await WaitUntilAsync(async () => await Store.Workers.FindAsync("w1") is not null);
+        await Eventually.TrueAsync(async () => await Store.Workers.FindAsync("w1") is not null, "the agent registered");
         var (container, volumes) = await CreateVolumesAsync(agent, 3);
 
         await Given.ReleaseContainerAsync(container);
 
-        await WaitUntilAsync(() => Task.FromResult(agent.Store.List(withSizes: false).Count == 0));
-        await WaitUntilAsync(async () => await Given.ScalarAsync<int>("SELECT count(*) FROM volumes") == 0);
+        await Eventually.TrueAsync(() => agent.Store.List(withSizes: false).Count == 0, "the agent holds no volume");
+        await Eventually.TrueAsync(async () => await Given.ScalarAsync<int>("SELECT count(*) FROM volumes") == 0, "no volume row is left");
         Assert.All(volumes, v => Assert.False(Directory.Exists(agent.Store.DataPathOf(v.Handle))));
     }
 
@@ -32,7 +32,7 @@ public sealed class AgentEndToEndTests(PostgresFixture fixture) : PostgresTest(f
     {
         await using var orchestrator = await OrchestratorInstance.StartAsync(DataSource);
         await using var agent = await AgentInstance.StartAsync("w1", orchestrator: orchestrator.BaseUrl);
-        await WaitUntilAsync(async () => await Store.Workers.FindAsync("w1") is not null);
+        await Eventually.TrueAsync(async () => await Store.Workers.FindAsync("w1") is not null, "the agent registered");
         await CreateVolumesAsync(agent, 4);
         await Given.ExecuteAsync("UPDATE workers SET state = 'stalled'");
 
@@ -40,7 +40,7 @@ public sealed class AgentEndToEndTests(PostgresFixture fixture) : PostgresTest(f
 
         Assert.True(pruned.Pruned);
         // The agent keeps heartbeating: it registers again, reports, and is told to delete what the database forgot.
-        await WaitUntilAsync(() => Task.FromResult(agent.Store.List(withSizes: false).Count == 0));
+        await Eventually.TrueAsync(() => agent.Store.List(withSizes: false).Count == 0, "the agent holds no volume");
         Assert.NotNull(await Store.Workers.FindAsync("w1"));
     }
 
@@ -49,12 +49,12 @@ public sealed class AgentEndToEndTests(PostgresFixture fixture) : PostgresTest(f
     {
         await using var orchestrator = await OrchestratorInstance.StartQuietAsync(DataSource, new Dictionary<string, string?> { ["Collector:MissingGrace"] = "00:00:00" });
         await using var agent = await AgentInstance.StartAsync("w1", orchestrator: orchestrator.BaseUrl);
-        await WaitUntilAsync(async () => await Store.Workers.FindAsync("w1") is not null);
+        await Eventually.TrueAsync(async () => await Store.Workers.FindAsync("w1") is not null, "the agent registered");
         var (_, volumes) = await CreateVolumesAsync(agent, 2);
 
         Directory.Delete(Path.GetDirectoryName(agent.Store.DataPathOf(volumes[0].Handle))!, recursive: true);
 
-        await WaitUntilAsync(async () => (await Store.Volumes.FindAsync(volumes[0].Id))?.MissingSince is not null);
+        await Eventually.TrueAsync(async () => (await Store.Volumes.FindAsync(volumes[0].Id))?.MissingSince is not null, "the lost volume is marked missing");
         await orchestrator.Services.GetRequiredService<GarbageCollector>().RunPassAsync(waitForWorkers: true);
         Assert.Null(await Store.Volumes.FindAsync(volumes[0].Id));
         Assert.NotNull(await Store.Volumes.FindAsync(volumes[1].Id));
@@ -65,7 +65,7 @@ public sealed class AgentEndToEndTests(PostgresFixture fixture) : PostgresTest(f
     {
         await using var orchestrator = await OrchestratorInstance.StartQuietAsync(DataSource);
         await using var agent = await AgentInstance.StartAsync("w1", orchestrator: orchestrator.BaseUrl);
-        await WaitUntilAsync(async () => await Store.Workers.FindAsync("w1") is not null);
+        await Eventually.TrueAsync(async () => await Store.Workers.FindAsync("w1") is not null, "the agent registered");
         var (_, volumes) = await CreateVolumesAsync(agent, 2);
         var collector = orchestrator.Services.GetRequiredService<GarbageCollector>();
         await Given.ExecuteAsync("UPDATE volumes SET container_id = NULL WHERE id = @Id", new { volumes[0].Id });
@@ -102,15 +102,5 @@ public sealed class AgentEndToEndTests(PostgresFixture fixture) : PostgresTest(f
         }
 
         return (container.Id, volumes);
-    }
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "timed out waiting");
-            await Task.Delay(50);
-        }
     }
 }

@@ -29,7 +29,7 @@ public sealed class AgentProcessTests(PostgresFixture fixture) : PostgresTest(fi
         try
         {
             var agent = AtcGcProcess.Start(arguments, environment);
-            await WaitUntilAsync(async () => await Store.Workers.FindAsync("w1") is not null, agent);
+            await Eventually.TrueAsync(async () => await Store.Workers.FindAsync("w1") is not null, "the agent process registered", TimeSpan.FromSeconds(30), () => agent.Output);
             var handles = await CreateVolumesAsync(port, token, 3);
 
             await agent.KillAsync();
@@ -42,7 +42,7 @@ public sealed class AgentProcessTests(PostgresFixture fixture) : PostgresTest(fi
             Assert.All(handles, h => Assert.True(Directory.Exists(Path.Combine(root, "volumes", h))));
 
             await using var restarted = AtcGcProcess.Start(arguments, environment);
-            await WaitUntilAsync(async () => await PingAsync(port), restarted);
+            await Eventually.TrueAsync(async () => await PingAsync(port), "the restarted agent answers", TimeSpan.FromSeconds(30), () => restarted.Output);
             await Given.ExecuteAsync("UPDATE volumes SET claim_expires_at = NULL");
             var afterRestart = await collector.RunPassAsync(waitForWorkers: true);
 
@@ -91,17 +91,6 @@ public sealed class AgentProcessTests(PostgresFixture fixture) : PostgresTest(fi
         catch (TaskCanceledException)
         {
             return false;
-        }
-    }
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, AtcGcProcess process)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (!await condition())
-        {
-            Assert.False(process.HasExited, $"atc-gc exited:\n{process.Output}");
-            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting; atc-gc said:\n{process.Output}");
-            await Task.Delay(100);
         }
     }
 }

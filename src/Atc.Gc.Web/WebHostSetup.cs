@@ -1,0 +1,37 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Atc.Gc.Web;
+
+/// <summary>How both hosts (agent and orchestrator) start building: Kestrel on one address, a body limit, problem+json errors.</summary>
+public static class WebHostSetup
+{
+    public static WebApplicationBuilder CreateBuilder(
+        IConfiguration configuration, string listen, long maxRequestBodyBytes, Action<ILoggingBuilder>? logging)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Configuration.AddConfiguration(configuration);
+        if (logging is not null)
+        {
+            builder.Logging.ClearProviders();
+            logging(builder.Logging);
+        }
+
+        builder.WebHost.UseUrls(listen);
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = maxRequestBodyBytes);
+        builder.Services.AddProblemDetails();
+        return builder;
+    }
+
+    /// <summary>Turns unhandled exceptions and bodiless error statuses into problem+json answers.</summary>
+    public static WebApplication UseProblemAnswers(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        return app;
+    }
+}
