@@ -30,6 +30,8 @@ public sealed class VolumeReporter(
     private readonly Channel<bool> reportRequests = Channel.CreateBounded<bool>(
         new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
 
+    private bool registered;
+
     /// <summary>Reports completed since start (for tests and the health endpoint).</summary>
     public long Reports { get; private set; }
 
@@ -126,9 +128,11 @@ public sealed class VolumeReporter(
     {
         var advertised = settings.AdvertiseUrl ?? ServerAddresses.First(server);
         using var request = Request(HttpMethod.Put, OrchestratorProtocol.WorkerPath(settings.Name!), settings);
-        request.Content = JsonContent.Create(new RegisterWorkerRequest(advertised.ToString(), settings.ParsedResourceTypes()), options: VolumeProtocol.Json);
+        request.Content = JsonContent.Create(
+            new RegisterWorkerRequest(advertised.ToString(), settings.ParsedResourceTypes(), Heartbeat: registered), options: VolumeProtocol.Json);
         using var response = await httpClientFactory.CreateClient(ClientName).SendAsync(request, cancellationToken);
         await EnsureSuccessAsync(response, "registering", cancellationToken);
+        registered = true;
     }
 
     /// <summary>Sends one report and deletes what the orchestrator does not know.</summary>

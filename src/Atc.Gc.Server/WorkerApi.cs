@@ -43,7 +43,7 @@ public static class WorkerApi
         try
         {
             var registered = await workers.RegisterAsync(
-                new WorkerRegistration(name, baseUrl, [.. types.Select(t => new BaseResourceTypeVersion(t.Name, t.Image, t.Version))]),
+                new WorkerRegistration(name, baseUrl, [.. types.Select(t => new BaseResourceTypeVersion(t.Name, t.Image, t.Version))], request.Heartbeat),
                 context.RequestAborted);
             var worker = await workers.FindAsync(name, context.RequestAborted);
             return Results.Ok(ToDto(worker!, registered));

@@ -44,6 +44,19 @@ public sealed class SchedulerApiTests(PostgresFixture fixture) : PostgresTest(fi
         Assert.Equal(WorkerState.Running, (await Store.Workers.FindAsync("w1"))!.State);
     }
 
+    [Fact]
+    public async Task A_heartbeat_leaves_a_landed_worker_landed_and_a_new_registration_brings_it_back()
+    {
+        await Given.WorkerAsync("w1");
+        await Given.ExecuteAsync("UPDATE workers SET state = 'landed'");
+
+        await Store.Workers.RegisterAsync(new WorkerRegistration("w1", null, [], IsHeartbeat: true));
+        Assert.Equal(WorkerState.Landed, (await Store.Workers.FindAsync("w1"))!.State);
+
+        await Store.Workers.RegisterAsync(new WorkerRegistration("w1", null, [], IsHeartbeat: false));
+        Assert.Equal(WorkerState.Running, (await Store.Workers.FindAsync("w1"))!.State);
+    }
+
     [Theory]
     [InlineData("")]
     [InlineData("../etc")]

@@ -66,7 +66,8 @@ public sealed class CliContext
         logging.SetMinimumLevel(verbose ? LogLevel.Debug : LogLevel.Information);
         logging.AddFilter("Microsoft", verbose ? LogLevel.Information : LogLevel.Warning);
         logging.AddFilter("System.Net.Http", LogLevel.Warning);
-        logging.AddFilter("Polly", LogLevel.Warning);
+        // Each failed attempt is logged by the collector as one line; the resilience pipeline's own events only with --verbose.
+        logging.AddFilter("Polly", verbose ? LogLevel.Warning : LogLevel.None);
         logging.AddFilter("Npgsql", LogLevel.Warning);
     }
 

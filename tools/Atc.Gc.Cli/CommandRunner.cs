@@ -58,7 +58,8 @@ public static class CommandRunner
     private static int? Classify(Exception ex) => ex switch
     {
         DatabaseUnavailableException or EmbeddedPostgresException => ExitCodes.DatabaseUnavailable,
-        ArgumentException or FormatException or UsageException or Microsoft.Extensions.Options.OptionsValidationException => ExitCodes.BadInput,
+        ArgumentException or FormatException or UsageException or Operations.OperatorException
+            or Microsoft.Extensions.Options.OptionsValidationException => ExitCodes.BadInput,
         _ => null,
     };
 }

@@ -17,5 +17,13 @@ root.Subcommands.Add(WorkerTokenCommand.Create(context));
 root.Subcommands.Add(WorkerAdminCommands.Land(context));
 root.Subcommands.Add(WorkerAdminCommands.Retire(context));
 root.Subcommands.Add(WorkerAdminCommands.Prune(context));
+root.Subcommands.Add(ClearCacheCommands.ResourceCache(context));
+root.Subcommands.Add(ClearCacheCommands.TaskCache(context));
+root.Subcommands.Add(ListCommands.Volumes(context));
+root.Subcommands.Add(ListCommands.Containers(context));
+root.Subcommands.Add(ListCommands.Workers(context));
+root.Subcommands.Add(ListCommands.Caches(context));
+root.Subcommands.Add(ExplainCommand.Create(context));
+root.Subcommands.Add(Atc.Gc.Cli.Demo.DemoCommand.Create(context));
 
 return await CommandRunner.RunAsync(root, args);

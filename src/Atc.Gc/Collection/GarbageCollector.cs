@@ -11,6 +11,23 @@ namespace Atc.Gc.Collection;
 /// one pass carries a release all the way to the worker's disk. A collector that fails is logged and
 /// retried on the next pass; the ones after it still run.
 /// </summary>
+/// <summary>What a pass should do.</summary>
+/// <param name="DryRun">Report what would be collected and change nothing (one transaction, rolled back; nothing sent to workers).</param>
+/// <param name="WaitForWorkers">Wait for every worker deletion to finish instead of at most <see cref="CollectorOptions.WorkerWaitPerPass"/>.</param>
+/// <param name="Only">Run only the collectors with these names (in pass order); all when null.</param>
+/// <param name="InspectDryRun">In a dry run, called with the pass's connection after the collectors ran and before the rollback: what the database would look like after the pass.</param>
+public sealed record PassRequest(
+    bool DryRun = false,
+    bool WaitForWorkers = false,
+    IReadOnlyCollection<string>? Only = null,
+    Func<NpgsqlConnection, CancellationToken, Task>? InspectDryRun = null)
+{
+    public static PassRequest Default { get; } = new();
+
+    /// <summary>A pass that waits for every worker (one-off passes from the command line and tests).</summary>
+    public static PassRequest Complete { get; } = new(WaitForWorkers: true);
+}
+
 public sealed class GarbageCollector(
     NpgsqlDataSource dataSource,
     IEnumerable<ICollector> collectors,
@@ -28,17 +45,15 @@ public sealed class GarbageCollector(
     public IReadOnlyList<string> CollectorNames => [.. collectors.Select(c => c.Name)];
 
     /// <summary>Runs one pass.</summary>
-    /// <param name="dryRun">Report what would be collected and change nothing (one transaction, rolled back; nothing sent to workers).</param>
-    /// <param name="waitForWorkers">Wait for every worker deletion to finish instead of at most <see cref="CollectorOptions.WorkerWaitPerPass"/>.</param>
-    /// <param name="only">Run only the collectors with these names (in pass order); all when null.</param>
-    public async Task<PassReport> RunPassAsync(
-        bool dryRun = false, bool waitForWorkers = false, IReadOnlyCollection<string>? only = null, CancellationToken cancellationToken = default)
+    public async Task<PassReport> RunPassAsync(PassRequest? request = null, CancellationToken cancellationToken = default)
     {
+        request ??= PassRequest.Default;
+        var (dryRun, waitForWorkers, only, inspectDryRun) = (request.DryRun, request.WaitForWorkers, request.Only, request.InspectDryRun);
         var unknown = only?.Where(name => collectors.All(c => c.Name != name)).ToList();
         if (unknown is { Count: > 0 })
         {
             throw new ArgumentException(
-                $"unknown collector {string.Join(", ", unknown.Select(n => $"'{n}'"))}: the collectors are {string.Join(", ", CollectorNames)}", nameof(only));
+                $"unknown collector {string.Join(", ", unknown.Select(n => $"'{n}'"))}: the collectors are {string.Join(", ", CollectorNames)}", nameof(request));
         }
 
         var startedAt = timeProvider.GetUtcNow();
@@ -57,6 +72,11 @@ public sealed class GarbageCollector(
 
         if (dryRunTransaction is not null)
         {
+            if (inspectDryRun is not null)
+            {
+                await inspectDryRun(dryRunConnection!, cancellationToken);
+            }
+
             await dryRunTransaction.RollbackAsync(CancellationToken.None);
         }
 

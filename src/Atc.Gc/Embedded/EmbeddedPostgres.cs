@@ -99,7 +99,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         var server = new EmbeddedPostgres(binaries, options, directory, port, owns, logger);
         try
         {
-            await EnsureDatabaseAsync(port, options.Database, cancellationToken);
+            await EnsureDatabaseAsync(port, options.Database, options.FreshDatabase, cancellationToken);
         }
         catch
         {
@@ -240,13 +240,20 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         }
     }
 
-    private static async Task EnsureDatabaseAsync(int port, string database, CancellationToken cancellationToken)
+    private static async Task EnsureDatabaseAsync(int port, string database, bool fresh, CancellationToken cancellationToken)
     {
         await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(BuildConnectionString(port, "postgres"))
         {
             Pooling = false,
         }.ConnectionString);
         await connection.OpenAsync(cancellationToken);
+        var quoted = "\"" + database.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+        if (fresh)
+        {
+            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {quoted} WITH (FORCE)", connection);
+            await drop.ExecuteNonQueryAsync(cancellationToken);
+        }
+
         await using var exists = new NpgsqlCommand("SELECT 1 FROM pg_database WHERE datname = @name", connection);
         exists.Parameters.AddWithValue("name", database);
         if (await exists.ExecuteScalarAsync(cancellationToken) is not null)
@@ -256,7 +263,6 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
 
         try
         {
-            var quoted = "\"" + database.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
             await using var create = new NpgsqlCommand($"CREATE DATABASE {quoted}", connection);
             await create.ExecuteNonQueryAsync(cancellationToken);
         }

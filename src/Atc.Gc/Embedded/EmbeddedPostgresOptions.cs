@@ -15,6 +15,9 @@ public sealed class EmbeddedPostgresOptions
     /// <summary>The database created in the cluster for Atc.Gc.</summary>
     public string Database { get; set; } = "atc_gc";
 
+    /// <summary>Drop <see cref="Database"/> and create it empty (the demo starts from nothing each run).</summary>
+    public bool FreshDatabase { get; set; }
+
     /// <summary>
     /// A throwaway cluster (tests, benchmarks): durability off (fsync, full page writes) for speed,
     /// and the directory removed when the cluster stops.

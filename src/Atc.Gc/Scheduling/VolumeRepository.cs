@@ -171,6 +171,37 @@ public sealed class VolumeRepository(NpgsqlDataSource dataSource)
         (await dataSource.QuerySingleOrDefaultAsync<VolumeRow>(
             $"SELECT {Columns} FROM volumes WHERE id = @volumeId", new { volumeId }, cancellationToken))?.ToVolume();
 
+    /// <summary>
+    /// An initialized volume on <paramref name="workerName"/> held by every owner set in
+    /// <paramref name="owners"/> (for example the volume of a resource cache, to copy from), or null.
+    /// </summary>
+    public async Task<Volume?> FindReadyAsync(string workerName, VolumeOwners owners, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(owners);
+        RequireOwner(owners);
+        return (await dataSource.QuerySingleOrDefaultAsync<VolumeRow>(
+            $"""
+            SELECT {Columns} FROM volumes
+            WHERE worker_name = @workerName AND state = @ready::volume_state
+              AND (@ContainerId::bigint IS NULL OR container_id = @ContainerId)
+              AND (@ResourceCacheId::bigint IS NULL OR resource_cache_id = @ResourceCacheId)
+              AND (@WorkerBaseResourceTypeId::bigint IS NULL OR worker_base_resource_type_id = @WorkerBaseResourceTypeId)
+              AND (@TaskCacheId::bigint IS NULL OR task_cache_id = @TaskCacheId)
+            ORDER BY id DESC
+            LIMIT 1
+            """,
+            new
+            {
+                workerName,
+                ready = VolumeLifecycle.CopyOnWriteParentState.ToDb(),
+                owners.ContainerId,
+                owners.ResourceCacheId,
+                owners.WorkerBaseResourceTypeId,
+                owners.TaskCacheId,
+            },
+            cancellationToken))?.ToVolume();
+    }
+
     public async Task<Volume?> FindByHandleAsync(string handle, CancellationToken cancellationToken = default) =>
         (await dataSource.QuerySingleOrDefaultAsync<VolumeRow>(
             $"SELECT {Columns} FROM volumes WHERE handle = @handle", new { handle }, cancellationToken))?.ToVolume();

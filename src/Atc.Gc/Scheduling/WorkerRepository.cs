@@ -9,7 +9,12 @@ namespace Atc.Gc.Scheduling;
 public sealed record BaseResourceTypeVersion(string Name, string Image, string Version);
 
 /// <summary>A worker announcing itself: where its agent listens and which base resource types it has.</summary>
-public sealed record WorkerRegistration(string Name, Uri? BaseUrl, IReadOnlyList<BaseResourceTypeVersion> ResourceTypes);
+/// <param name="IsHeartbeat">
+/// A repeat announcement from an agent that already registered since it started. A heartbeat brings
+/// a stalled worker back to running but leaves a landed one landed; only an agent that starts again
+/// (registers anew) brings a landed worker back.
+/// </param>
+public sealed record WorkerRegistration(string Name, Uri? BaseUrl, IReadOnlyList<BaseResourceTypeVersion> ResourceTypes, bool IsHeartbeat = false);
 
 /// <summary>A <c>worker_base_resource_types</c> row.</summary>
 public sealed record WorkerBaseResourceType(long Id, string WorkerName, string Name, string Image, string Version);
@@ -32,7 +37,8 @@ public sealed class WorkerRepository(NpgsqlDataSource dataSource)
     /// <summary>
     /// Registers (or re-registers) a worker. A base resource type whose image or version changed is
     /// replaced by a new row, which orphans the volumes imported for the old one; a type the worker
-    /// no longer has is removed the same way. A stalled or landed worker that registers is running again.
+    /// no longer has is removed the same way. A stalled worker that registers is running again, and so
+    /// is a landed one unless this is only a heartbeat (<see cref="WorkerRegistration.IsHeartbeat"/>).
     /// </summary>
     public async Task<IReadOnlyList<WorkerBaseResourceType>> RegisterAsync(
         WorkerRegistration registration, CancellationToken cancellationToken = default)
@@ -55,6 +61,7 @@ public sealed class WorkerRepository(NpgsqlDataSource dataSource)
         {
             Worker = registration.Name,
             BaseUrl = registration.BaseUrl?.ToString(),
+            registration.IsHeartbeat,
             Names = types.Select(t => t.Name).ToArray(),
             Images = types.Select(t => t.Image).ToArray(),
             Versions = types.Select(t => t.Version).ToArray(),
@@ -70,8 +77,10 @@ public sealed class WorkerRepository(NpgsqlDataSource dataSource)
             ON CONFLICT (name) DO UPDATE
             SET base_url = EXCLUDED.base_url,
                 heartbeat_at = now(),
-                state = CASE WHEN workers.state IN ('stalled', 'landed') THEN 'running' ELSE workers.state END,
-                state_changed_at = CASE WHEN workers.state IN ('stalled', 'landed') THEN now() ELSE workers.state_changed_at END
+                state = CASE WHEN workers.state = 'stalled' OR (workers.state = 'landed' AND NOT @IsHeartbeat)
+                             THEN 'running' ELSE workers.state END,
+                state_changed_at = CASE WHEN workers.state = 'stalled' OR (workers.state = 'landed' AND NOT @IsHeartbeat)
+                                        THEN now() ELSE workers.state_changed_at END
             """, reported, cancellationToken, transaction));
 
         await connection.ExecuteAsync(Sql.Command(

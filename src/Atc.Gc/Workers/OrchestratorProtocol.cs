@@ -24,7 +24,8 @@ public static class OrchestratorProtocol
 
 public sealed record ResourceTypeDto(string Name, string Image, string Version);
 
-public sealed record RegisterWorkerRequest(string BaseUrl, IReadOnlyList<ResourceTypeDto>? ResourceTypes = null);
+/// <param name="Heartbeat">False on the first registration after the agent starts, true afterwards (a landed worker stays landed on heartbeats).</param>
+public sealed record RegisterWorkerRequest(string BaseUrl, IReadOnlyList<ResourceTypeDto>? ResourceTypes = null, bool Heartbeat = false);
 
 public sealed record WorkerDto(string Name, string State, string? BaseUrl, DateTimeOffset HeartbeatAt, IReadOnlyList<ResourceTypeDto> ResourceTypes);
 

@@ -49,11 +49,11 @@ public sealed class CollectorHarness : IAsyncDisposable
     public DestroyingVolumeCollector Destroyer => provider.GetServices<ICollector>().OfType<DestroyingVolumeCollector>().Single();
 
     /// <summary>One pass that waits for every worker.</summary>
-    public Task<PassReport> PassAsync(bool dryRun = false) => Collector.RunPassAsync(dryRun, waitForWorkers: true);
+    public Task<PassReport> PassAsync(bool dryRun = false) => Collector.RunPassAsync(new PassRequest(DryRun: dryRun, WaitForWorkers: true));
 
     /// <summary>One pass of only the named collectors; returns the report of the last one.</summary>
     public async Task<CollectorReport> RunAsync(params string[] collectors) =>
-        (await Collector.RunPassAsync(waitForWorkers: true, only: collectors)).Collectors[^1];
+        (await Collector.RunPassAsync(new PassRequest(WaitForWorkers: true, Only: collectors))).Collectors[^1];
 
     public ValueTask DisposeAsync() => provider.DisposeAsync();
 }

@@ -55,7 +55,7 @@ public sealed class AgentEndToEndTests(PostgresFixture fixture) : PostgresTest(f
         Directory.Delete(Path.GetDirectoryName(agent.Store.DataPathOf(volumes[0].Handle))!, recursive: true);
 
         await Eventually.TrueAsync(async () => (await Store.Volumes.FindAsync(volumes[0].Id))?.MissingSince is not null, "the lost volume is marked missing");
-        await orchestrator.Services.GetRequiredService<GarbageCollector>().RunPassAsync(waitForWorkers: true);
+        await orchestrator.Services.GetRequiredService<GarbageCollector>().RunPassAsync(PassRequest.Complete);
         Assert.Null(await Store.Volumes.FindAsync(volumes[0].Id));
         Assert.NotNull(await Store.Volumes.FindAsync(volumes[1].Id));
     }
@@ -69,14 +69,14 @@ public sealed class AgentEndToEndTests(PostgresFixture fixture) : PostgresTest(f
         var (_, volumes) = await CreateVolumesAsync(agent, 2);
         var collector = orchestrator.Services.GetRequiredService<GarbageCollector>();
         await Given.ExecuteAsync("UPDATE volumes SET container_id = NULL WHERE id = @Id", new { volumes[0].Id });
-        await collector.RunPassAsync(only: ["orphaned-volumes"]);
+        await collector.RunPassAsync(new PassRequest(Only: ["orphaned-volumes"]));
 
         // The agent crashes after moving the volume out of the listing, before removing its files.
         var volumeDirectory = Path.GetDirectoryName(agent.Store.DataPathOf(volumes[0].Handle))!;
         Directory.Move(volumeDirectory, Path.Combine(agent.Root, "dead", volumes[0].Handle + ".crash"));
         await agent.RestartAsync();
 
-        await collector.RunPassAsync(waitForWorkers: true);
+        await collector.RunPassAsync(PassRequest.Complete);
 
         Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(agent.Root, "dead")));
         Assert.Null(await Store.Volumes.FindAsync(volumes[0].Id));

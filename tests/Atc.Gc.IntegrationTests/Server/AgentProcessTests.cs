@@ -35,7 +35,7 @@ public sealed class AgentProcessTests(PostgresFixture fixture) : PostgresTest(fi
             await agent.KillAsync();
             await Given.ExecuteAsync("UPDATE volumes SET container_id = NULL");
             var collector = orchestrator.Services.GetRequiredService<GarbageCollector>();
-            var whileDown = await collector.RunPassAsync(waitForWorkers: true);
+            var whileDown = await collector.RunPassAsync(PassRequest.Complete);
 
             Assert.Equal(3, whileDown.Of("destroying-volumes").Details["failed:w1"]);
             Assert.Equal(3, await Given.ScalarAsync<int>("SELECT count(*) FROM volumes WHERE state = 'destroying' AND delete_attempts = 1"));
@@ -44,7 +44,7 @@ public sealed class AgentProcessTests(PostgresFixture fixture) : PostgresTest(fi
             await using var restarted = AtcGcProcess.Start(arguments, environment);
             await Eventually.TrueAsync(async () => await PingAsync(port), "the restarted agent answers", TimeSpan.FromSeconds(30), () => restarted.Output);
             await Given.ExecuteAsync("UPDATE volumes SET claim_expires_at = NULL");
-            var afterRestart = await collector.RunPassAsync(waitForWorkers: true);
+            var afterRestart = await collector.RunPassAsync(PassRequest.Complete);
 
             Assert.Equal(3, afterRestart.Of("destroying-volumes").Changed);
             Assert.All(handles, h => Assert.False(Directory.Exists(Path.Combine(root, "volumes", h))));

@@ -47,7 +47,7 @@ public static class CollectCommand
                 .AddAtcGcCollector(context.Configuration)
                 .BuildServiceProvider();
             var collector = services.GetRequiredService<GarbageCollector>();
-            var report = await collector.RunPassAsync(isDryRun, waitForWorkers: true, names.Length == 0 ? null : names, cancellationToken);
+            var report = await collector.RunPassAsync(new PassRequest(isDryRun, WaitForWorkers: true, Only: names.Length == 0 ? null : names), cancellationToken);
             Console.Out.Write(parse.GetValue(json) ? ToJson(report) : ToTable(report));
             return report.Failed ? ExitCodes.Failure : ExitCodes.Success;
         });

@@ -1,0 +1,33 @@
+namespace Atc.Gc.Inspection;
+
+public sealed record VolumeListing(
+    long Id,
+    string Handle,
+    string Worker,
+    string State,
+    long? ContainerId,
+    long? ResourceCacheId,
+    long? WorkerBaseResourceTypeId,
+    long? TaskCacheId,
+    long? ParentId,
+    long Children,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset StateChangedAt,
+    DateTimeOffset? MissingSince,
+    int DeleteAttempts,
+    string? LastDeleteError)
+{
+    public bool Orphaned => ContainerId is null && ResourceCacheId is null && WorkerBaseResourceTypeId is null && TaskCacheId is null && Children == 0;
+}
+
+public sealed record ContainerListing(long Id, string Handle, string Worker, string State, long? BuildId, string? BuildStatus, string? Job, long? ResourceConfigId, long Volumes);
+
+public sealed record WorkerListing(
+    string Name, string State, string? BaseUrl, DateTimeOffset HeartbeatAt, long Containers, long Volumes,
+    long Creating, long Created, long Initializing, long Initialized, long Destroying, long Failed);
+
+public sealed record CacheListing(
+    long Id, long ResourceConfigId, string Type, string Version, string? Resources, long Uses, long RunningUses, long Volumes, DateTimeOffset CreatedAt);
+
+/// <summary>A page of rows and how many there are in all.</summary>
+public sealed record Page<T>(IReadOnlyList<T> Rows, long Total);
