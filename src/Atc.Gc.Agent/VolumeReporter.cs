@@ -32,9 +32,6 @@ public sealed class VolumeReporter(
 
     private bool registered;
 
-    /// <summary>Reports completed since start (for tests and the health endpoint).</summary>
-    public long Reports { get; private set; }
-
     /// <summary>Asks for a report soon (after a deletion); requests fold into one.</summary>
     public void RequestReport() => reportRequests.Writer.TryWrite(true);
 
@@ -148,7 +145,6 @@ public sealed class VolumeReporter(
         using var response = await httpClientFactory.CreateClient(ClientName).SendAsync(request, cancellationToken);
         await EnsureSuccessAsync(response, "reporting volumes", cancellationToken);
         var answer = await response.Content.ReadFromJsonAsync<VolumeReportResponse>(VolumeProtocol.Json, cancellationToken);
-        Reports++;
         if (answer is { Destroy.Count: > 0 })
         {
             var deleted = answer.Destroy.Count(store.Delete);

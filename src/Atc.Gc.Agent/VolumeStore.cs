@@ -183,9 +183,6 @@ public sealed class VolumeStore
         return volumes;
     }
 
-    /// <summary>Bytes of content across all volumes.</summary>
-    public long TotalBytes() => Directory.EnumerateDirectories(VolumesPath).Sum(v => SizeOf(Path.Combine(v, DataDirectory)));
-
     private string VolumePath(string handle) => Path.Combine(VolumesPath, HandleFormat.Validate(handle));
 
     private static VolumeInfo? Read(string path, bool withSize)

@@ -30,7 +30,7 @@ public sealed class VolumeLifecycleTests
         Assert.Equal(
             "v.state IN ('created', 'initialized', 'failed') AND v.container_id IS NULL AND v.resource_cache_id IS NULL " +
             "AND v.worker_base_resource_type_id IS NULL AND v.task_cache_id IS NULL " +
-            "AND NOT EXISTS (SELECT 1 FROM volumes child WHERE child.parent_id = v.id)",
+            "AND NOT EXISTS (SELECT 1 FROM volumes child WHERE child.parent_id = v.id OFFSET 0)",
             destroy.PredicateSql("v"));
     }
 

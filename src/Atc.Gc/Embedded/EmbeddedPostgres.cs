@@ -40,8 +40,6 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
 
     public string DataDirectory => Path.Combine(Directory, "data");
 
-    public string LogFile => Path.Combine(Directory, "postgres.log");
-
     public int Port { get; }
 
     /// <summary>True when this process started (or adopted) the server and will stop it.</summary>

@@ -23,11 +23,15 @@ public sealed class VolumeGuard
         facts => !facts.HasOwner,
         v => $"{v}.container_id IS NULL AND {v}.resource_cache_id IS NULL AND {v}.worker_base_resource_type_id IS NULL AND {v}.task_cache_id IS NULL");
 
-    /// <summary>No copy-on-write child references the volume.</summary>
+    /// <summary>
+    /// No copy-on-write child references the volume. <c>OFFSET 0</c> keeps the subquery from being
+    /// turned into an anti-join, which the planner may run as a merge over every child in the table
+    /// for each chunk; as written it is one index probe per candidate, whatever the table's size.
+    /// </summary>
     public static VolumeGuard Childless { get; } = new(
         "childless",
         facts => !facts.HasChildren,
-        v => $"NOT EXISTS (SELECT 1 FROM volumes child WHERE child.parent_id = {v}.id)");
+        v => $"NOT EXISTS (SELECT 1 FROM volumes child WHERE child.parent_id = {v}.id OFFSET 0)");
 
     /// <summary>Its worker stopped reporting it.</summary>
     public static VolumeGuard Missing { get; } = new(

@@ -37,33 +37,39 @@ public sealed class AtcGcProcess : IAsyncDisposable
     /// atc-gc.dll in the command-line project's own output folder, built in the same configuration as
     /// these tests (…/tests/X/bin/&lt;configuration&gt;/net10.0 → …/tools/Atc.Gc.Cli/bin/&lt;configuration&gt;/net10.0).
     /// </summary>
-    public static string Binary { get; } = LocateBinary();
+    public static string Binary { get; } = LocateBinary("Atc.Gc.Cli", "atc-gc.dll");
 
-    private static string LocateBinary()
+    /// <summary>A tool's dll in its own project's output folder, in this test run's configuration.</summary>
+    public static string LocateBinary(string project, string dll)
     {
         var framework = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/'));
         var configuration = framework.Parent!;
         for (var dir = configuration.Parent; dir is not null; dir = dir.Parent)
         {
-            var candidate = Path.Combine(dir.FullName, "tools", "Atc.Gc.Cli", "bin", configuration.Name, framework.Name, "atc-gc.dll");
+            var candidate = Path.Combine(dir.FullName, "tools", project, "bin", configuration.Name, framework.Name, dll);
             if (File.Exists(candidate))
             {
                 return candidate;
             }
         }
 
-        throw new FileNotFoundException($"atc-gc.dll was not found for {configuration.Name}/{framework.Name}: build tools/Atc.Gc.Cli");
+        throw new FileNotFoundException($"{dll} was not found for {configuration.Name}/{framework.Name}: build tools/{project}");
     }
 
     /// <summary>Starts <c>atc-gc</c> with <paramref name="arguments"/> and extra environment variables.</summary>
     public static AtcGcProcess Start(IEnumerable<string> arguments, IDictionary<string, string?>? environment = null) =>
-        new(Process.Start(StartInfo(arguments, environment)) ?? throw new InvalidOperationException("could not start atc-gc"));
+        new(Process.Start(StartInfo(Binary, arguments, environment)) ?? throw new InvalidOperationException("could not start atc-gc"));
 
     /// <summary>Runs <c>atc-gc</c> to completion: exit code, stdout and stderr.</summary>
-    public static async Task<(int ExitCode, string StandardOutput, string StandardError)> RunAsync(
-        IEnumerable<string> arguments, IDictionary<string, string?>? environment = null, TimeSpan? timeout = null)
+    public static Task<(int ExitCode, string StandardOutput, string StandardError)> RunAsync(
+        IEnumerable<string> arguments, IDictionary<string, string?>? environment = null, TimeSpan? timeout = null) =>
+        RunBinaryAsync(Binary, arguments, environment, timeout);
+
+    /// <summary>Runs a tool's dll to completion: exit code, stdout and stderr.</summary>
+    public static async Task<(int ExitCode, string StandardOutput, string StandardError)> RunBinaryAsync(
+        string binary, IEnumerable<string> arguments, IDictionary<string, string?>? environment = null, TimeSpan? timeout = null)
     {
-        using var process = Process.Start(StartInfo(arguments, environment)) ?? throw new InvalidOperationException("could not start atc-gc");
+        using var process = Process.Start(StartInfo(binary, arguments, environment)) ?? throw new InvalidOperationException($"could not start {binary}");
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         using var cancel = new CancellationTokenSource(timeout ?? TimeSpan.FromMinutes(2));
@@ -71,7 +77,7 @@ public sealed class AtcGcProcess : IAsyncDisposable
         return (process.ExitCode, await stdout, await stderr);
     }
 
-    private static ProcessStartInfo StartInfo(IEnumerable<string> arguments, IDictionary<string, string?>? environment)
+    private static ProcessStartInfo StartInfo(string binary, IEnumerable<string> arguments, IDictionary<string, string?>? environment)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -79,7 +85,7 @@ public sealed class AtcGcProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        start.ArgumentList.Add(Binary);
+        start.ArgumentList.Add(binary);
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);

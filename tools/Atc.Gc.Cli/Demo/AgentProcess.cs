@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net.Http.Headers;
+using Atc.Gc.Hosting;
 
 namespace Atc.Gc.Cli.Demo;
 
@@ -44,15 +45,11 @@ internal sealed class AgentProcess : IAsyncDisposable
 
     public void Start()
     {
-        var start = SelfStartInfo();
-        foreach (var argument in (string[])
-                 [
-                     "worker", "--name", Name, "--root", Root, "--listen", BaseUrl.ToString(), "--orchestrator", orchestrator.ToString(),
-                     "--heartbeat-interval", "1s", "--report-interval", "2s", "--resource-type", "git=demo/git-resource@1.0",
-                 ])
-        {
-            start.ArgumentList.Add(argument);
-        }
+        var start = SelfProcess.StartInfo(
+        [
+            "worker", "--name", Name, "--root", Root, "--listen", BaseUrl.ToString(), "--orchestrator", orchestrator.ToString(),
+            "--heartbeat-interval", "1s", "--report-interval", "2s", "--resource-type", "git=demo/git-resource@1.0",
+        ]);
 
         start.Environment["ATC_GC_WORKER_TOKEN"] = Token;
         start.RedirectStandardOutput = true;
@@ -110,24 +107,6 @@ internal sealed class AgentProcess : IAsyncDisposable
         await KillAsync();
         process?.Dispose();
         Client.Dispose();
-    }
-
-    /// <summary>This same program: the apphost when run directly, or dotnet with this assembly.</summary>
-    private static ProcessStartInfo SelfStartInfo()
-    {
-        var host = Environment.ProcessPath ?? "dotnet";
-        var start = new ProcessStartInfo { UseShellExecute = false };
-        if (Path.GetFileNameWithoutExtension(host) == "dotnet")
-        {
-            start.FileName = host;
-            start.ArgumentList.Add(typeof(AgentProcess).Assembly.Location);
-        }
-        else
-        {
-            start.FileName = host;
-        }
-
-        return start;
     }
 
     private void Log(string? line)

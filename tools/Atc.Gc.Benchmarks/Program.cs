@@ -1,0 +1,3 @@
+using Atc.Gc.Benchmarks;
+
+return await BenchCommands.RunAsync(args);
