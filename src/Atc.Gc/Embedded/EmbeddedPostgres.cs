@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
@@ -219,7 +217,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         const int attempts = 3;
         for (var attempt = 1; ; attempt++)
         {
-            var port = FreeLoopbackPort();
+            var port = Hosting.Loopback.FreePort();
             var serverOptions = $"-p {port} " + string.Join(' ', settings.Select(s => $"-c {s.Key}={s.Value}"));
             var result = await ServerProcess.RunAsync(
                 binaries.PgCtl,
@@ -302,13 +300,6 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
 
     private static void WriteOwner(string directory) =>
         File.WriteAllText(Path.Combine(directory, "owner.pid"), Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
-
-    private static int FreeLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     private static string? ReadTail(string file)
     {

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using Atc.Gc.Collection;
+using Atc.Gc.Hosting;
 using Atc.Gc.IntegrationTests.Infrastructure;
 using Atc.Gc.Lifecycle;
 using Atc.Gc.Scheduling;
@@ -18,7 +19,7 @@ public sealed class AgentProcessTests(PostgresFixture fixture) : PostgresTest(fi
     {
         await using var orchestrator = await OrchestratorInstance.StartQuietAsync(DataSource);
         var root = Directory.CreateTempSubdirectory("atc-gc-agent-process-").FullName;
-        var port = AtcGcProcess.FreePort();
+        var port = Loopback.FreePort();
         var token = WorkerTokens.Derive(CollectorHarness.Secret, "w1");
         string[] arguments =
         [
@@ -42,7 +43,10 @@ public sealed class AgentProcessTests(PostgresFixture fixture) : PostgresTest(fi
             Assert.All(handles, h => Assert.True(Directory.Exists(Path.Combine(root, "volumes", h))));
 
             await using var restarted = AtcGcProcess.Start(arguments, environment);
-            await Eventually.TrueAsync(async () => await PingAsync(port), "the restarted agent answers", TimeSpan.FromSeconds(30), () => restarted.Output);
+            using (var probe = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(1) })
+            {
+                await Eventually.TrueAsync(() => Loopback.IsHealthyAsync(probe), "the restarted agent answers", TimeSpan.FromSeconds(30), () => restarted.Output);
+            }
             await Given.ExecuteAsync("UPDATE volumes SET claim_expires_at = NULL");
             var afterRestart = await collector.RunPassAsync(PassRequest.Complete);
 
@@ -75,22 +79,5 @@ public sealed class AgentProcessTests(PostgresFixture fixture) : PostgresTest(fi
         }
 
         return handles;
-    }
-
-    private static async Task<bool> PingAsync(int port)
-    {
-        using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(1) };
-        try
-        {
-            return (await client.GetAsync("health")).IsSuccessStatusCode;
-        }
-        catch (HttpRequestException)
-        {
-            return false;
-        }
-        catch (TaskCanceledException)
-        {
-            return false;
-        }
     }
 }

@@ -171,36 +171,12 @@ public static class ReclaimScenario
     private static async Task<BenchAgent> StartAgentAsync(string name, string secret, CancellationToken cancellationToken)
     {
         var root = Directory.CreateTempSubdirectory($"atc-gc-bench-{name}-").FullName;
-        var port = FreePort();
+        var port = Loopback.FreePort();
         var baseUrl = new Uri($"http://127.0.0.1:{port}/");
         var start = SelfProcess.StartInfo(["agent", "--name", name, "--root", root, "--listen", baseUrl.ToString(), "--token", WorkerTokens.Derive(secret, name)]);
         var process = Process.Start(start) ?? throw new InvalidOperationException("could not start a worker agent");
         using var client = new HttpClient { BaseAddress = baseUrl, Timeout = TimeSpan.FromSeconds(2) };
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (true)
-        {
-            try
-            {
-                if ((await client.GetAsync("health", cancellationToken)).IsSuccessStatusCode)
-                {
-                    break;
-                }
-            }
-            catch (HttpRequestException)
-            {
-            }
-            catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-            }
-
-            if (process.HasExited || DateTime.UtcNow > deadline)
-            {
-                throw new InvalidOperationException($"worker agent {name} did not start");
-            }
-
-            await Task.Delay(100, cancellationToken);
-        }
-
+        await Loopback.WaitHealthyAsync(client, $"worker agent {name}", () => process.HasExited, TimeSpan.FromSeconds(60), cancellationToken);
         return new BenchAgent(name, root, baseUrl, process, new VolumeStore(root, Microsoft.Extensions.Logging.Abstractions.NullLogger<VolumeStore>.Instance));
     }
 
@@ -217,13 +193,6 @@ public static class ReclaimScenario
             return double.Parse(output.Trim(), CultureInfo.InvariantCulture);
         }).ToList();
         return TimeSpan.FromSeconds((await Task.WhenAll(runs)).Max());
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     /// <summary>Volumes on disk (through the agents' own store) and, when <paramref name="dataSource"/> is given, as rows held by one cache.</summary>

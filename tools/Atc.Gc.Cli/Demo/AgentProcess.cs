@@ -62,35 +62,8 @@ internal sealed class AgentProcess : IAsyncDisposable
     }
 
     /// <summary>Waits until the agent answers its health check.</summary>
-    public async Task WaitReadyAsync(CancellationToken cancellationToken)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (true)
-        {
-            if (!Up)
-            {
-                throw new InvalidOperationException($"worker agent {Name} exited; see {logFile}");
-            }
-
-            try
-            {
-                if ((await Client.GetAsync("health", cancellationToken)).IsSuccessStatusCode)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-            }
-
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"worker agent {Name} did not start; see {logFile}");
-            }
-
-            await Task.Delay(100, cancellationToken);
-        }
-    }
+    public Task WaitReadyAsync(CancellationToken cancellationToken) =>
+        Loopback.WaitHealthyAsync(Client, $"worker agent {Name} (log: {logFile})", () => !Up, TimeSpan.FromSeconds(60), cancellationToken);
 
     /// <summary>SIGKILL: the agent dies mid-whatever, as in a crash.</summary>
     public async Task KillAsync()

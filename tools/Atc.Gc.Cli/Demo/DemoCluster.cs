@@ -1,7 +1,6 @@
-using System.Net;
-using System.Net.Sockets;
 using Atc.Gc.Database;
 using Atc.Gc.Embedded;
+using Atc.Gc.Hosting;
 using Atc.Gc.Scheduling;
 using Atc.Gc.Server;
 using Atc.Gc.Web;
@@ -76,7 +75,7 @@ internal sealed class DemoCluster : IAsyncDisposable
         {
             var name = $"worker-{i}";
             agents.Add(new AgentProcess(
-                name, Path.Combine(directory, name), FreeLoopbackPort(), WorkerTokens.Derive(secret, name), orchestratorUrl, Path.Combine(directory, $"{name}.log")));
+                name, Path.Combine(directory, name), Loopback.FreePort(), WorkerTokens.Derive(secret, name), orchestratorUrl, Path.Combine(directory, $"{name}.log")));
         }
 
         foreach (var agent in agents)
@@ -144,11 +143,4 @@ internal sealed class DemoCluster : IAsyncDisposable
         ["Collector:MaxRetryBackoff"] = "00:00:02",
         ["Collector:WorkerWaitPerPass"] = "00:00:01",
     };
-
-    private static int FreeLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }
