@@ -22,6 +22,7 @@ public static class AgentHost
             .ValidateOnStart();
         builder.Services.AddSingleton(provider => new VolumeStore(
             provider.GetRequiredService<IOptions<AgentOptions>>().Value.Root!, provider.GetRequiredService<ILogger<VolumeStore>>()));
+        builder.Services.AddSingleton(provider => new AgentIdentity(provider.GetRequiredService<IOptions<AgentOptions>>().Value.Root!));
         builder.Services.AddHttpClient(VolumeReporter.ClientName, client => client.Timeout = TimeSpan.FromSeconds(30));
         builder.Services.AddSingleton<VolumeReporter>();
         builder.Services.AddHostedService(provider => provider.GetRequiredService<VolumeReporter>());

@@ -11,15 +11,20 @@ using Microsoft.Extensions.Options;
 namespace Atc.Gc.Agent;
 
 /// <summary>
-/// The agent's side of the orchestrator link: registers (with the address the agent listens on and
-/// its base resource types), heartbeats every <see cref="AgentOptions.HeartbeatInterval"/> (a
-/// heartbeat re-registers, so a pruned worker comes back), and reports the volumes it holds every
-/// <see cref="AgentOptions.ReportInterval"/> and shortly after it deletes something. Handles the
-/// orchestrator answers it does not know are deleted here. Without an orchestrator it does nothing.
+/// The agent's side of the orchestrator link: registers (with the address the agent listens on, its
+/// base resource types and the database identity it knows), heartbeats every
+/// <see cref="AgentOptions.HeartbeatInterval"/> (a heartbeat re-registers, so a pruned worker comes
+/// back), and reports the volumes it holds every <see cref="AgentOptions.ReportInterval"/> and shortly
+/// after it deletes something. A report carries the last server time received before its listing
+/// was taken (<c>listedAfter</c>), so the orchestrator never judges a volume made after the listing.
+/// Handles the orchestrator answers it does not know are deleted here — only when the orchestrator's
+/// database is the one this agent knows. Every loop survives every failure: it logs, backs off and
+/// tries again. Without an orchestrator it does nothing.
 /// </summary>
 public sealed class VolumeReporter(
     IOptions<AgentOptions> options,
     VolumeStore store,
+    AgentIdentity identity,
     IServer server,
     IHostApplicationLifetime lifetime,
     IHttpClientFactory httpClientFactory,
@@ -30,7 +35,9 @@ public sealed class VolumeReporter(
     private readonly Channel<bool> reportRequests = Channel.CreateBounded<bool>(
         new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
 
+    private readonly Lock sync = new();
     private bool registered;
+    private DateTimeOffset? serverTime;
 
     /// <summary>Asks for a report soon (after a deletion); requests fold into one.</summary>
     public void RequestReport() => reportRequests.Writer.TryWrite(true);
@@ -74,8 +81,9 @@ public sealed class VolumeReporter(
             {
                 return;
             }
-            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or InvalidOperationException)
+            catch (Exception ex)
             {
+                // Whatever went wrong (a reset connection, a bad answer), the loop goes on.
                 logger.LogWarning("Heartbeat to {Orchestrator} failed: {Message}", settings.Orchestrator, ex.Message);
             }
 
@@ -114,7 +122,7 @@ public sealed class VolumeReporter(
             {
                 return;
             }
-            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or InvalidOperationException or System.Text.Json.JsonException)
+            catch (Exception ex)
             {
                 logger.LogWarning("Volume report to {Orchestrator} failed: {Message}", settings.Orchestrator, ex.Message);
             }
@@ -126,9 +134,22 @@ public sealed class VolumeReporter(
         var advertised = settings.AdvertiseUrl ?? ServerAddresses.First(server);
         using var request = Request(HttpMethod.Put, OrchestratorProtocol.WorkerPath(settings.Name!), settings);
         request.Content = JsonContent.Create(
-            new RegisterWorkerRequest(advertised.ToString(), settings.ParsedResourceTypes(), Heartbeat: registered), options: VolumeProtocol.Json);
+            new RegisterWorkerRequest(advertised.ToString(), settings.ParsedResourceTypes(), Heartbeat: registered, InstallationId: identity.Installation),
+            options: VolumeProtocol.Json);
         using var response = await httpClientFactory.CreateClient(ClientName).SendAsync(request, cancellationToken);
         await EnsureSuccessAsync(response, "registering", cancellationToken);
+        var worker = await response.Content.ReadFromJsonAsync<WorkerDto>(VolumeProtocol.Json, cancellationToken)
+            ?? throw new InvalidOperationException("registering answered no worker");
+        Heard(worker.ServerTime);
+        if (worker.Trusted && worker.InstallationId is { } installation)
+        {
+            identity.Record(installation);
+        }
+        else if (worker.Hold is not null)
+        {
+            logger.LogWarning("The orchestrator holds this worker: {Hold}", worker.Hold);
+        }
+
         registered = true;
     }
 
@@ -136,23 +157,64 @@ public sealed class VolumeReporter(
     public async Task<VolumeReportResponse?> ReportAsync(AgentOptions settings, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(settings);
+
+        // The server time heard before the listing starts: every volume not in the listing was either
+        // gone already or changed after this moment, and the orchestrator judges only the former.
+        var listedAfter = LastServerTime;
+        var deleting = store.Deleting();
         var now = DateTimeOffset.UtcNow;
         var volumes = store.List(withSizes: false)
             .Select(v => new ReportedVolumeDto(v.Handle, Math.Max(0, (now - v.CreatedAt).TotalSeconds)))
             .ToList();
         using var request = Request(HttpMethod.Put, OrchestratorProtocol.ReportPath(settings.Name!), settings);
-        request.Content = JsonContent.Create(new VolumeReportRequest(volumes), options: VolumeProtocol.Json);
+        request.Content = JsonContent.Create(new VolumeReportRequest(volumes, listedAfter, [.. deleting.Union(store.Deleting())]), options: VolumeProtocol.Json);
         using var response = await httpClientFactory.CreateClient(ClientName).SendAsync(request, cancellationToken);
         await EnsureSuccessAsync(response, "reporting volumes", cancellationToken);
         var answer = await response.Content.ReadFromJsonAsync<VolumeReportResponse>(VolumeProtocol.Json, cancellationToken);
+        Heard(answer?.ServerTime);
         if (answer is { Destroy.Count: > 0 })
         {
+            if (!identity.Matches(answer.InstallationId))
+            {
+                logger.LogWarning(
+                    "The orchestrator asked to delete {Count} volumes, but its database ({Orchestrator}) is not the one this agent registered with ({Known}): nothing deleted",
+                    answer.Destroy.Count, answer.InstallationId, identity.Installation);
+                return answer;
+            }
+
             var deleted = answer.Destroy.Count(store.Delete);
             logger.LogInformation("Deleted {Deleted} volumes the orchestrator does not know", deleted);
             RequestReport();
         }
 
         return answer;
+    }
+
+    private DateTimeOffset? LastServerTime
+    {
+        get
+        {
+            lock (sync)
+            {
+                return serverTime;
+            }
+        }
+    }
+
+    private void Heard(DateTimeOffset? time)
+    {
+        if (time is null)
+        {
+            return;
+        }
+
+        lock (sync)
+        {
+            if (serverTime is null || time > serverTime)
+            {
+                serverTime = time;
+            }
+        }
     }
 
     private static HttpRequestMessage Request(HttpMethod method, string path, AgentOptions settings)

@@ -162,6 +162,23 @@ public sealed class VolumeStore
         return true;
     }
 
+    /// <summary>Handles whose data is still being removed (in <c>dead/</c>): not gone yet.</summary>
+    public IReadOnlyList<string> Deleting()
+    {
+        var handles = new List<string>();
+        foreach (var grave in Directory.EnumerateDirectories(DeadPath))
+        {
+            var name = Path.GetFileName(grave);
+            var dot = name.LastIndexOf('.');
+            if (dot > 0 && HandleFormat.IsValid(name[..dot]))
+            {
+                handles.Add(name[..dot]);
+            }
+        }
+
+        return handles;
+    }
+
     public VolumeInfo? Find(string handle)
     {
         var path = VolumePath(handle);

@@ -36,8 +36,10 @@ public static class OrchestratorHost
             .AddAtcGcStore(dataSource)
             .AddAtcGcCollector(configuration)
             .AddAtcGcCollectorService()
-            .AddSingleton(new VolumeReportService(dataSource));
-        builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database");
+            .AddSingleton<VolumeReportService>();
+        builder.Services.AddHealthChecks()
+            .AddCheck<DatabaseHealthCheck>("database")
+            .AddCheck<HeldWorkersHealthCheck>("held-workers");
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter(CollectorMetrics.MeterName)
             .AddPrometheusExporter());
@@ -56,7 +58,7 @@ public static class OrchestratorHost
         return context.Response.WriteAsync(JsonSerializer.Serialize(new
         {
             status = report.Status.ToString(),
-            checks = report.Entries.ToDictionary(e => e.Key, e => new { status = e.Value.Status.ToString(), description = e.Value.Description }),
+            checks = report.Entries.ToDictionary(e => e.Key, e => new { status = e.Value.Status.ToString(), description = e.Value.Description, data = e.Value.Data }),
         }));
     }
 }

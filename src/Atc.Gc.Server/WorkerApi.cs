@@ -43,10 +43,15 @@ public static class WorkerApi
         try
         {
             var registered = await workers.RegisterAsync(
-                new WorkerRegistration(name, baseUrl, [.. types.Select(t => new BaseResourceTypeVersion(t.Name, t.Image, t.Version))], request.Heartbeat),
+                new WorkerRegistration(
+                    name, baseUrl, [.. types.Select(t => new BaseResourceTypeVersion(t.Name, t.Image, t.Version))], request.Heartbeat, request.InstallationId),
                 context.RequestAborted);
-            var worker = await workers.FindAsync(name, context.RequestAborted);
-            return Results.Ok(ToDto(worker!, registered));
+            return Results.Ok(ToDto(registered.Worker, registered.ResourceTypes) with
+            {
+                InstallationId = registered.Installation,
+                Trusted = registered.Trusted,
+                ServerTime = registered.ServerTime,
+            });
         }
         catch (ArgumentException ex)
         {
@@ -64,16 +69,17 @@ public static class WorkerApi
         }
 
         var volumes = request!.Volumes ?? [];
-        var invalid = volumes.FirstOrDefault(v => v is null || !HandleFormat.IsValid(v.Handle));
-        if (invalid is not null || volumes.Any(v => v is null))
+        var invalid = volumes.Select(v => v?.Handle).Concat(request.Deleting ?? []).FirstOrDefault(h => !HandleFormat.IsValid(h));
+        if (invalid is not null || volumes.Any(v => v is null) || (request.Deleting?.Any(h => h is null) ?? false))
         {
-            return Problems.BadRequest($"'{invalid?.Handle}' is not a valid handle");
+            return Problems.BadRequest($"'{invalid}' is not a valid handle");
         }
 
-        var outcome = await reports.ApplyAsync(name, volumes, options.Value.UnknownVolumeGrace, context.RequestAborted);
+        var outcome = await reports.ApplyAsync(name, request, options.Value.UnknownVolumeGrace, context.RequestAborted);
         return outcome is null
             ? Problems.NotFound($"worker '{name}' is not registered: register (PUT /api/v1/workers/{name}) before reporting")
-            : Results.Ok(new VolumeReportResponse(outcome.Destroy, outcome.ConfirmedGone, outcome.Missing, outcome.Recovered));
+            : Results.Ok(new VolumeReportResponse(
+                outcome.Destroy, outcome.ConfirmedGone, outcome.Missing, outcome.Recovered, outcome.ServerTime, outcome.Installation, outcome.Hold));
     }
 
     private static async Task<IResult> ChangeStateAsync(
@@ -95,7 +101,8 @@ public static class WorkerApi
         worker.State.ToDb(),
         worker.BaseUrl?.ToString(),
         worker.HeartbeatAt,
-        [.. (types ?? []).Select(t => new ResourceTypeDto(t.Name, t.Image, t.Version))]);
+        [.. (types ?? []).Select(t => new ResourceTypeDto(t.Name, t.Image, t.Version))],
+        Hold: worker.Hold is null ? null : $"{worker.Hold.Kind}: {worker.Hold.Detail}");
 
     /// <summary>The bearer token must be the token of the worker named in the path (derived from the orchestrator's secret).</summary>
     private static async ValueTask<object?> RequireWorkerToken(EndpointFilterInvocationContext context, EndpointFilterDelegate next)

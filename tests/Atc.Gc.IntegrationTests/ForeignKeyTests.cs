@@ -206,13 +206,13 @@ public sealed class ForeignKeyTests(PostgresFixture fixture) : PostgresTest(fixt
     [Fact]
     public async Task A_new_base_resource_type_version_replaces_the_row_and_orphans_volumes_of_the_old_one()
     {
-        var types = await Store.Workers.RegisterAsync(new WorkerRegistration("w", null, [new("git", "img", "1"), new("s3", "img", "7")]));
+        var types = (await Store.Workers.RegisterAsync(new WorkerRegistration("w", null, [new("git", "img", "1"), new("s3", "img", "7")]))).ResourceTypes;
         var git = types.Single(t => t.Name == "git");
         var s3 = types.Single(t => t.Name == "s3");
         var gitVolume = await Given.VolumeAsync(VolumeState.Initialized, "w", VolumeOwners.BaseResourceType(git.Id));
         var s3Volume = await Given.VolumeAsync(VolumeState.Initialized, "w", VolumeOwners.BaseResourceType(s3.Id));
 
-        var after = await Store.Workers.RegisterAsync(new WorkerRegistration("w", null, [new("git", "img", "2"), new("s3", "img", "7")]));
+        var after = (await Store.Workers.RegisterAsync(new WorkerRegistration("w", null, [new("git", "img", "2"), new("s3", "img", "7")]))).ResourceTypes;
 
         Assert.NotEqual(git.Id, after.Single(t => t.Name == "git").Id);
         Assert.Equal("2", after.Single(t => t.Name == "git").Version);

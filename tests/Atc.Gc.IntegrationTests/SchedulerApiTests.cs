@@ -11,8 +11,8 @@ public sealed class SchedulerApiTests(PostgresFixture fixture) : PostgresTest(fi
     [Fact]
     public async Task Registering_a_worker_records_it_running_with_its_base_resource_types()
     {
-        var types = await Store.Workers.RegisterAsync(new WorkerRegistration(
-            "w1", new Uri("http://127.0.0.1:7788/"), [new("git", "git-image", "1.2"), new("s3", "s3-image", "3")]));
+        var types = (await Store.Workers.RegisterAsync(new WorkerRegistration(
+            "w1", new Uri("http://127.0.0.1:7788/"), [new("git", "git-image", "1.2"), new("s3", "s3-image", "3")]))).ResourceTypes;
 
         var worker = await Store.Workers.FindAsync("w1");
         Assert.Equal(WorkerState.Running, worker!.State);
@@ -24,10 +24,10 @@ public sealed class SchedulerApiTests(PostgresFixture fixture) : PostgresTest(fi
     [Fact]
     public async Task A_worker_dropping_a_base_resource_type_orphans_its_volumes()
     {
-        var types = await Store.Workers.RegisterAsync(new WorkerRegistration("w1", null, [new("git", "i", "1"), new("s3", "i", "1")]));
+        var types = (await Store.Workers.RegisterAsync(new WorkerRegistration("w1", null, [new("git", "i", "1"), new("s3", "i", "1")]))).ResourceTypes;
         var s3Volume = await Given.VolumeAsync(VolumeState.Initialized, "w1", VolumeOwners.BaseResourceType(types.Single(t => t.Name == "s3").Id));
 
-        var after = await Store.Workers.RegisterAsync(new WorkerRegistration("w1", null, [new("git", "i", "1")]));
+        var after = (await Store.Workers.RegisterAsync(new WorkerRegistration("w1", null, [new("git", "i", "1")]))).ResourceTypes;
 
         Assert.Equal(["git"], after.Select(t => t.Name));
         Assert.False((await Store.Volumes.FindAsync(s3Volume.Id))!.Owners.Any);

@@ -17,7 +17,7 @@ public sealed class VolumeTransitionTests(PostgresFixture fixture) : PostgresTes
         [(VolumeState.Initializing, VolumeTrigger.MarkInitialized)] = VolumeState.Initialized,
         [(VolumeState.Initializing, VolumeTrigger.Fail)] = VolumeState.Failed,
         [(VolumeState.Initialized, VolumeTrigger.Destroy)] = VolumeState.Destroying,
-        [(VolumeState.Failed, VolumeTrigger.Destroy)] = VolumeState.Destroying,
+        [(VolumeState.Failed, VolumeTrigger.Discard)] = VolumeState.Destroying,
         [(VolumeState.Destroying, VolumeTrigger.ConfirmDeleted)] = VolumeState.Gone,
         [(VolumeState.Created, VolumeTrigger.Forget)] = VolumeState.Gone,
         [(VolumeState.Initializing, VolumeTrigger.Forget)] = VolumeState.Gone,
@@ -32,6 +32,7 @@ public sealed class VolumeTransitionTests(PostgresFixture fixture) : PostgresTes
         [VolumeTrigger.MarkInitialized] = VolumeState.Initialized,
         [VolumeTrigger.Fail] = VolumeState.Failed,
         [VolumeTrigger.Destroy] = VolumeState.Destroying,
+        [VolumeTrigger.Discard] = VolumeState.Destroying,
         [VolumeTrigger.ConfirmDeleted] = VolumeState.Gone,
         [VolumeTrigger.Forget] = VolumeState.Gone,
     };
@@ -86,7 +87,7 @@ public sealed class VolumeTransitionTests(PostgresFixture fixture) : PostgresTes
     [MemberData(nameof(OwnerKinds))]
     public async Task Destroy_is_refused_while_any_owner_column_is_set(string ownerKind)
     {
-        var types = await Store.Workers.RegisterAsync(new WorkerRegistration("worker-1", null, [new("git", "img", "1")]));
+        var types = (await Store.Workers.RegisterAsync(new WorkerRegistration("worker-1", null, [new("git", "img", "1")]))).ResourceTypes;
         var job = await Given.JobAsync();
         var config = await Store.ResourceCaches.FindOrCreateConfigAsync("git", "s");
         VolumeOwners owners = ownerKind switch
@@ -109,12 +110,47 @@ public sealed class VolumeTransitionTests(PostgresFixture fixture) : PostgresTes
     public async Task A_volume_its_worker_still_reports_cannot_be_forgotten()
     {
         await Given.WorkerAsync();
-        var volume = await Given.VolumeAsync(VolumeState.Initialized);
+        var volume = await Given.OrphanAsync(VolumeState.Initialized);
 
         var result = await Store.Volumes.ForgetAsync(volume.Id);
 
         Assert.Equal(TransitionOutcome.GuardFailed, result.Outcome);
         Assert.Equal("missing", result.Detail);
+    }
+
+    [Fact]
+    public async Task A_missing_volume_with_an_owner_or_a_child_cannot_be_forgotten()
+    {
+        await Given.WorkerAsync();
+        var owned = await Given.VolumeAsync(VolumeState.Initialized);
+        var parent = await Given.VolumeAsync(VolumeState.Initialized);
+        await Store.Volumes.CreateCopyOnWriteChildAsync(parent.Id, parent.Owners);
+        await Given.ReleaseContainerAsync(parent.Owners.ContainerId!.Value);
+        await Given.ExecuteAsync("UPDATE volumes SET missing_since = now(), missing_reports = 99 WHERE id = ANY(@ids)", new { ids = new[] { owned.Id, parent.Id } });
+
+        var ownedResult = await Store.Volumes.ForgetAsync(owned.Id);
+        var parentResult = await Store.Volumes.ForgetAsync(parent.Id);
+
+        Assert.Equal((TransitionOutcome.GuardFailed, "unowned"), (ownedResult.Outcome, ownedResult.Detail));
+        Assert.Equal((TransitionOutcome.GuardFailed, "childless"), (parentResult.Outcome, parentResult.Detail));
+        Assert.NotNull(await Store.Volumes.FindAsync(owned.Id));
+        Assert.NotNull(await Store.Volumes.FindAsync(parent.Id));
+    }
+
+    [Fact]
+    public async Task A_failed_volume_is_discarded_whatever_its_owners_but_destroy_still_needs_none()
+    {
+        await Given.WorkerAsync();
+        var failed = await Given.VolumeAsync(VolumeState.Failed);
+        var ready = await Given.VolumeAsync(VolumeState.Initialized);
+
+        var discarded = await Store.Volumes.TransitionAsync(failed.Id, VolumeTrigger.Discard);
+        var destroyed = await Store.Volumes.DestroyAsync(ready.Id);
+
+        Assert.Equal(TransitionOutcome.Applied, discarded.Outcome);
+        Assert.Equal(VolumeState.Destroying, (await Store.Volumes.FindAsync(failed.Id))!.State);
+        Assert.NotNull((await Store.Volumes.FindAsync(failed.Id))!.Owners.ContainerId);
+        Assert.Equal((TransitionOutcome.GuardFailed, "unowned"), (destroyed.Outcome, destroyed.Detail));
     }
 
     [Fact]

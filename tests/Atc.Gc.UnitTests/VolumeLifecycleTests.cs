@@ -14,9 +14,10 @@ public sealed class VolumeLifecycleTests
                 "StartInitializing: Created -> Initializing []",
                 "MarkInitialized: Initializing -> Initialized []",
                 "Fail: Creating,Initializing -> Failed []",
-                "Destroy: Created,Initialized,Failed -> Destroying [unowned,childless]",
+                "Destroy: Created,Initialized -> Destroying [unowned,childless]",
+                "Discard: Failed -> Destroying [childless]",
                 "ConfirmDeleted: Destroying -> Gone []",
-                "Forget: Created,Initializing,Initialized,Failed -> Gone [missing]",
+                "Forget: Created,Initializing,Initialized,Failed -> Gone [missing,unowned,childless]",
             ],
             Enum.GetValues<VolumeTrigger>().Select(t => VolumeTransitions.For(t)).Select(t =>
                 $"{t.Trigger}: {string.Join(",", t.From)} -> {t.To} [{string.Join(",", t.Guards.Select(g => g.Name))}]"));
@@ -28,7 +29,7 @@ public sealed class VolumeLifecycleTests
         var destroy = VolumeTransitions.For(VolumeTrigger.Destroy);
 
         Assert.Equal(
-            "v.state IN ('created', 'initialized', 'failed') AND v.container_id IS NULL AND v.resource_cache_id IS NULL " +
+            "v.state IN ('created', 'initialized') AND v.container_id IS NULL AND v.resource_cache_id IS NULL " +
             "AND v.worker_base_resource_type_id IS NULL AND v.task_cache_id IS NULL " +
             "AND NOT EXISTS (SELECT 1 FROM volumes child WHERE child.parent_id = v.id OFFSET 0)",
             destroy.PredicateSql("v"));
@@ -48,16 +49,28 @@ public sealed class VolumeLifecycleTests
     [InlineData(true, true, false)]
     public void Destroy_is_permitted_only_for_a_volume_with_no_owner_and_no_children(bool hasOwner, bool hasChildren, bool permitted)
     {
-        foreach (var state in new[] { VolumeState.Created, VolumeState.Initialized, VolumeState.Failed })
+        foreach (var state in new[] { VolumeState.Created, VolumeState.Initialized })
         {
             Assert.Equal(permitted, VolumeLifecycle.Permits(state, VolumeTrigger.Destroy, new VolumeFacts(hasOwner, hasChildren)));
         }
     }
 
-    [Fact]
-    public void Only_a_missing_volume_can_be_forgotten()
+    [Theory]
+    [InlineData(false, false, true)]
+    [InlineData(true, false, true)]
+    [InlineData(false, true, false)]
+    public void A_failed_volume_is_discarded_whatever_its_owners_but_never_with_a_child(bool hasOwner, bool hasChildren, bool permitted)
     {
-        Assert.True(VolumeLifecycle.Permits(VolumeState.Initialized, VolumeTrigger.Forget, new VolumeFacts(true, true, IsMissing: true)));
+        Assert.Equal(permitted, VolumeLifecycle.Permits(VolumeState.Failed, VolumeTrigger.Discard, new VolumeFacts(hasOwner, hasChildren)));
+        Assert.False(VolumeLifecycle.Permits(VolumeState.Failed, VolumeTrigger.Destroy, new VolumeFacts(hasOwner, hasChildren)));
+    }
+
+    [Fact]
+    public void Only_a_missing_volume_with_no_owner_and_no_child_can_be_forgotten()
+    {
+        Assert.True(VolumeLifecycle.Permits(VolumeState.Initialized, VolumeTrigger.Forget, new VolumeFacts(false, false, IsMissing: true)));
+        Assert.False(VolumeLifecycle.Permits(VolumeState.Initialized, VolumeTrigger.Forget, new VolumeFacts(true, false, IsMissing: true)));
+        Assert.False(VolumeLifecycle.Permits(VolumeState.Initialized, VolumeTrigger.Forget, new VolumeFacts(false, true, IsMissing: true)));
         Assert.False(VolumeLifecycle.Permits(VolumeState.Initialized, VolumeTrigger.Forget, new VolumeFacts(false, false, IsMissing: false)));
         Assert.False(VolumeLifecycle.Permits(VolumeState.Creating, VolumeTrigger.Forget, new VolumeFacts(false, false, IsMissing: true)));
     }

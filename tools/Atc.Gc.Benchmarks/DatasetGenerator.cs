@@ -13,7 +13,7 @@ public sealed record DatasetShape(int Volumes, int Orphans, int Workers, int Con
 /// resource type, pipelines and jobs, running builds, resource configs and caches each used by a
 /// build, containers, task caches, and volumes — owned by containers (a fifth of those copy-on-write
 /// children of a cache volume on the same worker), by caches, by task caches and by base resource
-/// types — with the orphans (no owner, no child; created, initialized or failed) scattered among
+/// types — with the orphans (no owner, no child; created or initialized) scattered among
 /// them. Foreign keys are checked as the rows go in.
 /// </summary>
 public static class DatasetGenerator
@@ -76,7 +76,7 @@ public static class DatasetGenerator
                 if (orphan[i])
                 {
                     var roll = random.Next(100);
-                    state = roll < 80 ? "initialized" : roll < 95 ? "created" : "failed";
+                    state = roll < 85 ? "initialized" : "created";
                 }
                 else
                 {

@@ -15,6 +15,13 @@ public readonly record struct ChunkTotals(long Examined, long Changed)
 /// are not examined again and every chunk is an index range. The statement takes <c>@after</c> and
 /// <c>@limit</c>, claims its candidates with <c>FOR UPDATE SKIP LOCKED</c> (rows another collector or
 /// a scheduler holds are left for later), and ends with <see cref="Tally"/>.
+/// <para>
+/// One statement decides from its own snapshot. That is enough when every keep-reason lives in the
+/// candidate row itself (a concurrent change to the row makes the lock re-check it) or is guarded by
+/// a foreign key that refuses the change. When a keep-reason is another row that a writer can add
+/// without touching the candidate — a next build input, a build's image, a container on a worker —
+/// use <see cref="RunLockedAsync"/>: lock first, then decide with a snapshot taken after the lock.
+/// </para>
 /// </summary>
 public static class ChunkedStatement
 {
@@ -40,6 +47,63 @@ public static class ChunkedStatement
             }
 
             after = chunk.LastId.Value;
+        }
+    }
+
+    /// <summary>
+    /// Lock, then decide. Each chunk is one transaction of two statements: <paramref name="lockSql"/>
+    /// selects candidates (<c>@after</c>, <c>@limit</c>; returns their ids, in order) with
+    /// <c>FOR UPDATE SKIP LOCKED</c>; <paramref name="decideSql"/> gets them as <c>@ids</c> and returns how
+    /// many it changed. The second statement's snapshot is taken after the locks were granted, so it
+    /// sees every keep-reason committed before; a writer adding one afterwards must lock the candidate
+    /// row (a foreign key's key-share lock does) and waits until the chunk commits.
+    /// </summary>
+    public static async Task<ChunkTotals> RunLockedAsync(
+        PassConnection db, string lockSql, string decideSql, object? parameters, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        var totals = new ChunkTotals(0, 0);
+        long after = 0;
+        while (true)
+        {
+            var (ids, changed) = await RunLockedChunkAsync(db, lockSql, decideSql, parameters, after, limit, cancellationToken);
+            totals += new ChunkTotals(ids.Length, changed);
+            if (ids.Length < limit)
+            {
+                return totals;
+            }
+
+            after = ids[^1];
+        }
+    }
+
+    private static async Task<(long[] Ids, long Changed)> RunLockedChunkAsync(
+        PassConnection db, string lockSql, string decideSql, object? parameters, long after, int limit, CancellationToken cancellationToken)
+    {
+        var locking = new DynamicParameters(parameters);
+        locking.Add("after", after);
+        locking.Add("limit", limit);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await db.InTransactionAsync(async () =>
+                {
+                    var ids = (await db.Connection.QueryAsync<long>(Sql.Command(lockSql, locking, cancellationToken))).ToArray();
+                    if (ids.Length == 0)
+                    {
+                        return (ids, 0L);
+                    }
+
+                    var deciding = new DynamicParameters(parameters);
+                    deciding.Add("ids", ids);
+                    return (ids, await db.Connection.ExecuteScalarAsync<long>(Sql.Command(decideSql, deciding, cancellationToken)));
+                }, cancellationToken);
+            }
+            catch (PostgresException ex) when (db.CanRetry && attempt < AttemptsPerChunk && (ex.IsForeignKeyViolation() || ex.IsTransient()))
+            {
+                // A writer that did not take the lock protocol (or a deadlock): the chunk rolled back; run it again.
+            }
         }
     }
 

@@ -29,7 +29,7 @@ public sealed class CollectionPass
 
     public bool DryRun => dryRunConnection is not null;
 
-    /// <summary>Wait for every worker deletion to finish (one-off passes) instead of moving on after <see cref="CollectorOptions.WorkerWaitPerPass"/>.</summary>
+    /// <summary>Wait for the workers' deletions this pass asked for (one-off passes) instead of leaving them to the per-worker loops.</summary>
     public bool WaitForWorkers { get; }
 
     public NpgsqlDataSource DataSource => dataSource;
@@ -47,6 +47,24 @@ public sealed class PassConnection(NpgsqlConnection connection, bool owned) : IA
 
     /// <summary>Statements may be retried after a conflict only when each commits on its own (not in a dry run's transaction).</summary>
     public bool CanRetry => owned;
+
+    /// <summary>
+    /// Runs <paramref name="work"/> in a transaction of its own, committed when it returns; in a dry
+    /// run, inside the pass's transaction (which is rolled back at the end).
+    /// </summary>
+    public async Task<T> InTransactionAsync<T>(Func<Task<T>> work, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        if (!owned)
+        {
+            return await work();
+        }
+
+        await using var transaction = await Connection.BeginTransactionAsync(cancellationToken);
+        var result = await work();
+        await transaction.CommitAsync(cancellationToken);
+        return result;
+    }
 
     public ValueTask DisposeAsync() => owned ? Connection.DisposeAsync() : ValueTask.CompletedTask;
 }

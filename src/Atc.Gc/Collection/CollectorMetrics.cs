@@ -16,8 +16,10 @@ public sealed class CollectorMetrics
     private readonly Counter<long> collectorChanged;
     private readonly Counter<long> collectorFailures;
     private readonly Counter<long> orphansMarked;
+    private readonly Counter<long> failedDiscarded;
     private readonly Counter<long> volumesDestroyed;
     private readonly Counter<long> workerDeleteFailures;
+    private readonly Counter<long> unknownHeld;
 
     public CollectorMetrics(IMeterFactory meterFactory)
     {
@@ -29,8 +31,11 @@ public sealed class CollectorMetrics
         collectorChanged = meter.CreateCounter<long>("atc_gc.collector.changed", "{row}", "Rows a collector changed");
         collectorFailures = meter.CreateCounter<long>("atc_gc.collector.failures", "{failure}", "Collector runs that failed (retried next pass)");
         orphansMarked = meter.CreateCounter<long>("atc_gc.volumes.orphaned", "{volume}", "Orphaned volumes found and marked destroying");
+        failedDiscarded = meter.CreateCounter<long>("atc_gc.volumes.discarded", "{volume}", "Failed volumes marked destroying whatever their owners");
         volumesDestroyed = meter.CreateCounter<long>("atc_gc.volumes.destroyed", "{volume}", "Volumes deleted from workers and the database");
         workerDeleteFailures = meter.CreateCounter<long>("atc_gc.worker.delete_failures", "{volume}", "Volumes a worker failed to delete");
+        unknownHeld = meter.CreateCounter<long>(
+            "atc_gc.reports.unknown_held", "{volume}", "Unknown volumes a held worker reported and that were kept, not destroyed");
     }
 
     public void PassCompleted(TimeSpan duration) => passDuration.Record(duration.TotalSeconds);
@@ -50,8 +55,13 @@ public sealed class CollectorMetrics
 
     public void OrphansMarked(long count) => orphansMarked.Add(count);
 
+    public void FailedDiscarded(long count) => failedDiscarded.Add(count);
+
     public void VolumesDestroyed(string worker, long count) =>
         volumesDestroyed.Add(count, new KeyValuePair<string, object?>("atc_gc.worker", worker));
+
+    public void UnknownVolumesHeld(string worker, long count) =>
+        unknownHeld.Add(count, new KeyValuePair<string, object?>("atc_gc.worker", worker));
 
     public void WorkerDeleteFailures(string worker, long count) =>
         workerDeleteFailures.Add(count, new KeyValuePair<string, object?>("atc_gc.worker", worker));

@@ -26,14 +26,29 @@ public sealed class CollectorOptions : IValidatableObject
     /// <summary>How long a one-off build keeps its containers and caches after it ends.</summary>
     public TimeSpan OneOffBuildGrace { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// How long the image of a one-off build is kept after it ends (a job's images are kept until a
+    /// later build of the job succeeds). Concourse keeps them for a day.
+    /// </summary>
+    public TimeSpan OneOffImageGrace { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>How long a check container (of a resource config, not a build) lives before it is recycled.</summary>
+    public TimeSpan CheckContainerLifetime { get; set; } = TimeSpan.FromHours(1);
+
     /// <summary>How long an unreferenced resource config is kept after it was last referenced.</summary>
     public TimeSpan ResourceConfigGrace { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>A running worker whose last heartbeat is older than this is stalled: nothing is sent to it and its volumes wait.</summary>
     public TimeSpan StallAfter { get; set; } = TimeSpan.FromMinutes(1);
 
-    /// <summary>A volume its worker has not reported for this long is forgotten (its row removed, with its descendants).</summary>
-    public TimeSpan MissingGrace { get; set; } = TimeSpan.FromMinutes(5);
+    /// <summary>
+    /// A volume is forgotten (its row removed) once this many of its worker's reports, each listed after
+    /// it was marked missing, did not list it — counted in reports, not in time, so an outage of the
+    /// orchestrator or of the worker never makes a volume "missing long enough". Only a volume with no
+    /// owner and no child is ever forgotten.
+    /// </summary>
+    [Range(2, 1000)]
+    public int MissingReports { get; set; } = 3;
 
     /// <summary>A volume or container still creating or initializing after this long has failed.</summary>
     public TimeSpan SetupTimeout { get; set; } = TimeSpan.FromMinutes(10);
@@ -50,19 +65,13 @@ public sealed class CollectorOptions : IValidatableObject
     [Range(1, Workers.VolumeProtocol.MaxHandlesPerDestroy)]
     public int DeleteBatchSize { get; set; } = 250;
 
-    /// <summary>Workers whose volumes are deleted at the same time.</summary>
+    /// <summary>Workers whose volumes are deleted at the same time (each worker has its own deletion loop; a hung one holds one of these).</summary>
     [Range(1, 1024)]
     public int MaxConcurrentWorkers { get; set; } = 32;
 
     /// <summary>Destroy requests in flight to one worker at a time.</summary>
     [Range(1, 64)]
     public int MaxConcurrentRequestsPerWorker { get; set; } = 2;
-
-    /// <summary>
-    /// How long a pass waits for worker deletions before moving on; a slow worker's deletion goes on in
-    /// the background and that worker is skipped until it finishes, so it never holds up the others.
-    /// </summary>
-    public TimeSpan WorkerWaitPerPass { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>The health check turns unhealthy after this many passes in a row had a failing collector.</summary>
     [Range(1, 1000)]
@@ -76,13 +85,13 @@ public sealed class CollectorOptions : IValidatableObject
                      (nameof(SignalDebounce), SignalDebounce, TimeSpan.Zero),
                      (nameof(FailedBuildGrace), FailedBuildGrace, TimeSpan.Zero),
                      (nameof(OneOffBuildGrace), OneOffBuildGrace, TimeSpan.Zero),
+                     (nameof(OneOffImageGrace), OneOffImageGrace, TimeSpan.Zero),
+                     (nameof(CheckContainerLifetime), CheckContainerLifetime, TimeSpan.FromSeconds(1)),
                      (nameof(ResourceConfigGrace), ResourceConfigGrace, TimeSpan.Zero),
                      (nameof(SetupTimeout), SetupTimeout, TimeSpan.FromSeconds(1)),
                      (nameof(StallAfter), StallAfter, TimeSpan.FromSeconds(1)),
-                     (nameof(MissingGrace), MissingGrace, TimeSpan.Zero),
                      (nameof(ClaimLease), ClaimLease, TimeSpan.FromSeconds(1)),
                      (nameof(RetryBackoff), RetryBackoff, TimeSpan.Zero),
-                     (nameof(WorkerWaitPerPass), WorkerWaitPerPass, TimeSpan.Zero),
                  })
         {
             if (value < minimum)

@@ -13,6 +13,7 @@ namespace Atc.Gc.Collection;
 public sealed class CollectorService(
     GarbageCollector collector,
     CollectionSignal signal,
+    WorkerDeleter deleter,
     NpgsqlDataSource dataSource,
     IOptions<CollectorOptions> options,
     ILogger<CollectorService> logger) : BackgroundService
@@ -52,5 +53,12 @@ public sealed class CollectorService(
         }
 
         await listening;
+    }
+
+    /// <summary>Stops the passes, then the workers' deletion loops, which release the claims they hold.</summary>
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        await deleter.StopAsync().WaitAsync(cancellationToken);
     }
 }

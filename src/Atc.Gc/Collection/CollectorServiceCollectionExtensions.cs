@@ -28,6 +28,7 @@ public static class CollectorServiceCollectionExtensions
         services.TryAddSingleton<CollectorMetrics>();
         services.TryAddSingleton<CollectorHealth>();
         services.TryAddSingleton<CollectionSignal>();
+        services.TryAddSingleton<WorkerDeleter>();
 
         // The order is the pass order: each collector releases what the next one collects.
         services.AddSingleton<ICollector, WorkerCollector>();
@@ -39,6 +40,7 @@ public static class CollectorServiceCollectionExtensions
         services.AddSingleton<ICollector, ContainerCollector>();
         services.AddSingleton<ICollector, StuckVolumeCollector>();
         services.AddSingleton<ICollector, MissingVolumeCollector>();
+        services.AddSingleton<ICollector, FailedVolumeCollector>();
         services.AddSingleton<ICollector, OrphanedVolumeCollector>();
         services.AddSingleton<ICollector, DestroyingVolumeCollector>();
         services.TryAddSingleton<GarbageCollector>();

@@ -13,7 +13,7 @@ namespace Atc.Gc.Collection;
 /// </summary>
 /// <summary>What a pass should do.</summary>
 /// <param name="DryRun">Report what would be collected and change nothing (one transaction, rolled back; nothing sent to workers).</param>
-/// <param name="WaitForWorkers">Wait for every worker deletion to finish instead of at most <see cref="CollectorOptions.WorkerWaitPerPass"/>.</param>
+/// <param name="WaitForWorkers">Wait for the worker deletions the pass asked for (their results are in the report) instead of leaving them to the per-worker loops.</param>
 /// <param name="Only">Run only the collectors with these names (in pass order); all when null.</param>
 /// <param name="InspectDryRun">In a dry run, called with the pass's connection after the collectors ran and before the rollback: what the database would look like after the pass.</param>
 public sealed record PassRequest(

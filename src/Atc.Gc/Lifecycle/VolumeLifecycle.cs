@@ -26,7 +26,8 @@ public static class VolumeLifecycle
     {
         var machine = new StateMachine<VolumeState, VolumeTrigger>(state);
         var destroyGuards = new[] { Guard(VolumeGuard.Unowned, facts), Guard(VolumeGuard.Childless, facts) };
-        var forgetGuard = Guard(VolumeGuard.Missing, facts);
+        var discardGuards = new[] { Guard(VolumeGuard.Childless, facts) };
+        var forgetGuards = new[] { Guard(VolumeGuard.Missing, facts), Guard(VolumeGuard.Unowned, facts), Guard(VolumeGuard.Childless, facts) };
 
         machine.Configure(VolumeState.Creating)
             .Permit(VolumeTrigger.MarkCreated, VolumeState.Created)
@@ -35,20 +36,20 @@ public static class VolumeLifecycle
         machine.Configure(VolumeState.Created)
             .Permit(VolumeTrigger.StartInitializing, VolumeState.Initializing)
             .PermitIf(VolumeTrigger.Destroy, VolumeState.Destroying, destroyGuards)
-            .PermitIf(VolumeTrigger.Forget, VolumeState.Gone, forgetGuard);
+            .PermitIf(VolumeTrigger.Forget, VolumeState.Gone, forgetGuards);
 
         machine.Configure(VolumeState.Initializing)
             .Permit(VolumeTrigger.MarkInitialized, VolumeState.Initialized)
             .Permit(VolumeTrigger.Fail, VolumeState.Failed)
-            .PermitIf(VolumeTrigger.Forget, VolumeState.Gone, forgetGuard);
+            .PermitIf(VolumeTrigger.Forget, VolumeState.Gone, forgetGuards);
 
         machine.Configure(VolumeState.Initialized)
             .PermitIf(VolumeTrigger.Destroy, VolumeState.Destroying, destroyGuards)
-            .PermitIf(VolumeTrigger.Forget, VolumeState.Gone, forgetGuard);
+            .PermitIf(VolumeTrigger.Forget, VolumeState.Gone, forgetGuards);
 
         machine.Configure(VolumeState.Failed)
-            .PermitIf(VolumeTrigger.Destroy, VolumeState.Destroying, destroyGuards)
-            .PermitIf(VolumeTrigger.Forget, VolumeState.Gone, forgetGuard);
+            .PermitIf(VolumeTrigger.Discard, VolumeState.Destroying, discardGuards)
+            .PermitIf(VolumeTrigger.Forget, VolumeState.Gone, forgetGuards);
 
         machine.Configure(VolumeState.Destroying)
             .Permit(VolumeTrigger.ConfirmDeleted, VolumeState.Gone);

@@ -14,21 +14,25 @@ public sealed record KeptCache(long CacheId, string Version, string Reason);
 public sealed record ClearResourceCacheResult(int Caches, int Volumes, IReadOnlyList<KeptCache> Kept);
 
 /// <param name="TaskCaches">Task caches deleted.</param>
-/// <param name="Volumes">Volumes they held, now orphans.</param>
-public sealed record ClearTaskCacheResult(int TaskCaches, int Volumes);
+/// <param name="Volumes">Volumes they held, released for collection.</param>
+/// <param name="Mounted">Of those, volumes a container still has mounted: collected once their builds are done.</param>
+public sealed record ClearTaskCacheResult(int TaskCaches, int Volumes, int Mounted = 0);
 
 /// <summary>
 /// Operators invalidating caches (a bad fetch, a poisoned task cache). Deleting a cache orphans its
 /// volumes through the foreign keys and signals the collector, which reclaims them at once. Every
 /// operation runs in one transaction and checks its names first: an unknown pipeline, resource or
-/// job changes nothing.
+/// job changes nothing. It locks the caches before deciding what to keep, so a use, a pin or a
+/// mount that a scheduler commits at the same moment is either seen (and kept) or waits for the
+/// clear and then finds the cache gone — never silently lost.
 /// </summary>
 public sealed class CacheInvalidation(NpgsqlDataSource dataSource)
 {
     /// <summary>
     /// Clears the caches of a resource (one version when <paramref name="versionJson"/> is given).
-    /// Uses by finished builds and by the resource itself are dropped; a cache a running build still
-    /// uses, or the image of a custom resource type, is kept and reported.
+    /// Uses by finished builds and by the resource itself, next build inputs and images of finished
+    /// builds are dropped with them; a cache a running build uses, the image of a running build, or the
+    /// image of a custom resource type, is kept and reported with the reason.
     /// </summary>
     public async Task<ClearResourceCacheResult> ClearResourceCacheAsync(
         string pipeline, string resource, string? versionJson = null, CancellationToken cancellationToken = default)
@@ -47,38 +51,60 @@ public sealed class CacheInvalidation(NpgsqlDataSource dataSource)
             ?? throw new OperatorException($"pipeline '{pipeline}' has no resource '{resource}'");
 
         var parameters = new { config = configId.ConfigId, version = versionJson };
+
+        // Lock first: a use, a next build input or an image (foreign keys) and a cache upsert (a row
+        // update) all need a lock these conflict with. The statements after this one take snapshots
+        // that see everything committed before the locks were granted; nothing new can arrive.
+        var ids = (await connection.QueryAsync<long>(Sql.Command(
+            """
+            SELECT c.id FROM resource_caches c
+            WHERE c.resource_config_id = @config AND (@version::jsonb IS NULL OR c.version = @version::jsonb)
+            ORDER BY c.id
+            FOR UPDATE
+            """, parameters, cancellationToken, transaction))).ToArray();
+
         await connection.ExecuteAsync(Sql.Command(
             """
             CREATE TEMP TABLE target ON COMMIT DROP AS
             SELECT c.id, c.version::text AS version,
-                   (SELECT string_agg(format('used by running build %s of %s/%s', b.id, p.name, j.name), '; ' ORDER BY b.id)
+                   (SELECT string_agg(format('used by running build %s%s', b.id, coalesce(' of ' || p.name || '/' || j.name, ' (one-off)')), '; ' ORDER BY b.id)
                     FROM resource_cache_uses u JOIN builds b ON b.id = u.build_id
                     LEFT JOIN jobs j ON j.id = b.job_id LEFT JOIN pipelines p ON p.id = j.pipeline_id
                     WHERE u.resource_cache_id = c.id AND NOT b.completed) AS running,
+                   (SELECT string_agg(format('the image of running build %s', b.id), '; ' ORDER BY b.id)
+                    FROM image_resource_versions i JOIN builds b ON b.id = i.build_id
+                    WHERE i.resource_cache_id = c.id AND NOT b.completed) AS running_image,
                    (SELECT string_agg(format('the image of custom resource type config %s', rc.id), '; ')
                     FROM resource_configs rc WHERE rc.resource_cache_id = c.id) AS image
             FROM resource_caches c
-            WHERE c.resource_config_id = @config AND (@version::jsonb IS NULL OR c.version = @version::jsonb)
-            FOR UPDATE OF c
-            """, parameters, cancellationToken, transaction));
+            WHERE c.id = ANY(@ids)
+            """, new { ids }, cancellationToken, transaction));
 
+        const string Cleared = "t.running IS NULL AND t.running_image IS NULL AND t.image IS NULL";
         var kept = (await connection.QueryAsync<KeptCache>(Sql.Command(
-            "SELECT id AS cache_id, version, concat_ws('; ', running, image) AS reason FROM target WHERE running IS NOT NULL OR image IS NOT NULL ORDER BY id",
+            $"SELECT id AS cache_id, version, concat_ws('; ', running, running_image, image) AS reason FROM target t WHERE NOT ({Cleared}) ORDER BY id",
             null, cancellationToken, transaction))).AsList();
         var volumes = await connection.ExecuteScalarAsync<int>(Sql.Command(
-            "SELECT count(*) FROM volumes v JOIN target t ON t.id = v.resource_cache_id WHERE t.running IS NULL AND t.image IS NULL",
+            $"SELECT count(*) FROM volumes v JOIN target t ON t.id = v.resource_cache_id WHERE {Cleared}",
             null, cancellationToken, transaction));
-        await connection.ExecuteAsync(Sql.Command(
-            "DELETE FROM resource_cache_uses u USING target t WHERE u.resource_cache_id = t.id AND t.running IS NULL AND t.image IS NULL",
-            null, cancellationToken, transaction));
-        var caches = await connection.ExecuteAsync(Sql.Command(
-            "DELETE FROM resource_caches c USING target t WHERE c.id = t.id AND t.running IS NULL AND t.image IS NULL",
-            null, cancellationToken, transaction));
+        var caches = await connection.ExecuteScalarAsync<int>(Sql.Command(
+            $"""
+            WITH cleared AS (SELECT t.id FROM target t WHERE {Cleared}),
+            uses AS (DELETE FROM resource_cache_uses u USING cleared c WHERE u.resource_cache_id = c.id),
+            inputs AS (DELETE FROM next_build_inputs n USING cleared c WHERE n.resource_cache_id = c.id),
+            images AS (DELETE FROM image_resource_versions i USING cleared c WHERE i.resource_cache_id = c.id),
+            deleted AS (DELETE FROM resource_caches r USING cleared c WHERE r.id = c.id RETURNING r.id)
+            SELECT count(*) FROM deleted
+            """, null, cancellationToken, transaction));
         await transaction.CommitAsync(cancellationToken);
         return new ClearResourceCacheResult(caches, volumes, kept);
     }
 
-    /// <summary>Clears the task caches of a job's step (one path when <paramref name="path"/> is given).</summary>
+    /// <summary>
+    /// Clears the task caches of a job's step (one path when <paramref name="path"/> is given). Their
+    /// volumes are released; one a running build has mounted stays owned by the build's container and
+    /// is collected when the build is done.
+    /// </summary>
     public async Task<ClearTaskCacheResult> ClearTaskCacheAsync(
         string pipeline, string job, string step, string? path = null, CancellationToken cancellationToken = default)
     {
@@ -90,16 +116,22 @@ public sealed class CacheInvalidation(NpgsqlDataSource dataSource)
             ?? throw new OperatorException($"pipeline '{pipeline}' has no job '{job}'");
 
         var parameters = new { jobId, step, path };
-        var volumes = await connection.ExecuteScalarAsync<int>(Sql.Command(
+
+        // Lock first (a use bumps last_used, which conflicts), then count and delete with fresh snapshots.
+        var ids = (await connection.QueryAsync<long>(Sql.Command(
             """
-            SELECT count(*) FROM volumes v JOIN task_caches t ON t.id = v.task_cache_id
-            WHERE t.job_id = @jobId AND t.step_name = @step AND (@path::text IS NULL OR t.path = @path)
-            """, parameters, cancellationToken, transaction));
+            SELECT id FROM task_caches
+            WHERE job_id = @jobId AND step_name = @step AND (@path::text IS NULL OR path = @path)
+            ORDER BY id
+            FOR UPDATE
+            """, parameters, cancellationToken, transaction))).ToArray();
+        var (volumes, mounted) = await connection.QuerySingleAsync<(int, int)>(Sql.Command(
+            "SELECT count(*)::int, (count(*) FILTER (WHERE container_id IS NOT NULL))::int FROM volumes WHERE task_cache_id = ANY(@ids)",
+            new { ids }, cancellationToken, transaction));
         var cleared = await connection.ExecuteAsync(Sql.Command(
-            "DELETE FROM task_caches WHERE job_id = @jobId AND step_name = @step AND (@path::text IS NULL OR path = @path)",
-            parameters, cancellationToken, transaction));
+            "DELETE FROM task_caches WHERE id = ANY(@ids)", new { ids }, cancellationToken, transaction));
         await transaction.CommitAsync(cancellationToken);
-        return new ClearTaskCacheResult(cleared, volumes);
+        return new ClearTaskCacheResult(cleared, volumes, mounted);
     }
 
     private static async Task<long> RequirePipelineAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string pipeline, CancellationToken cancellationToken) =>

@@ -39,10 +39,29 @@ public sealed class BuildRepository(NpgsqlDataSource dataSource)
             """, new { buildId, status = status.ToDb() }, cancellationToken);
     }
 
-    /// <summary>Records the resource cache holding the build's image, kept while the build runs.</summary>
-    public Task SetImageAsync(long buildId, long resourceCacheId, CancellationToken cancellationToken = default) => dataSource.ExecuteAsync(
-        """
-        INSERT INTO image_resource_versions (build_id, resource_cache_id) VALUES (@buildId, @resourceCacheId)
-        ON CONFLICT (build_id) DO UPDATE SET resource_cache_id = EXCLUDED.resource_cache_id
-        """, new { buildId, resourceCacheId }, cancellationToken);
+    /// <summary>
+    /// Records the resource cache holding the build's image. It is kept while the build runs, then
+    /// while no later build of its job has succeeded (a one-off build's, for a grace). A cache the
+    /// collector deleted first comes back as <see cref="PinOutcome.CacheGone"/>.
+    /// </summary>
+    public async Task<PinResult> SetImageAsync(long buildId, long resourceCacheId, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await dataSource.ExecuteAsync(
+                """
+                INSERT INTO image_resource_versions (build_id, resource_cache_id) VALUES (@buildId, @resourceCacheId)
+                ON CONFLICT (build_id) DO UPDATE SET resource_cache_id = EXCLUDED.resource_cache_id
+                """, new { buildId, resourceCacheId }, cancellationToken);
+            return PinResult.Pinned;
+        }
+        catch (PostgresException ex) when (ex.IsForeignKeyViolation("image_resource_versions_resource_cache_id_fkey"))
+        {
+            return new PinResult(PinOutcome.CacheGone, $"resource cache {resourceCacheId} does not exist");
+        }
+        catch (PostgresException ex) when (ex.IsForeignKeyViolation("image_resource_versions_build_id_fkey"))
+        {
+            return new PinResult(PinOutcome.HolderGone, $"build {buildId} does not exist");
+        }
+    }
 }

@@ -38,12 +38,33 @@ public sealed class PipelineRepository(NpgsqlDataSource dataSource)
         RETURNING id
         """, new { pipelineId, name = RequireName(name), resourceConfigId }, cancellationToken);
 
-    /// <summary>Records the version (as a resource cache) the next build of a job will fetch for an input.</summary>
-    public Task SetNextBuildInputAsync(long jobId, string inputName, long resourceCacheId, CancellationToken cancellationToken = default) => dataSource.ExecuteAsync(
-        """
-        INSERT INTO next_build_inputs (job_id, input_name, resource_cache_id) VALUES (@jobId, @inputName, @resourceCacheId)
-        ON CONFLICT (job_id, input_name) DO UPDATE SET resource_cache_id = EXCLUDED.resource_cache_id
-        """, new { jobId, inputName = RequireName(inputName), resourceCacheId }, cancellationToken);
+    /// <summary>
+    /// Records the version (as a resource cache) the next build of a job will fetch for an input. The
+    /// cache is kept while the job is active and its pipeline unpaused. A cache the collector deleted
+    /// first comes back as <see cref="PinOutcome.CacheGone"/>; a pin that succeeded is never lost to a
+    /// concurrent collection.
+    /// </summary>
+    public async Task<PinResult> SetNextBuildInputAsync(long jobId, string inputName, long resourceCacheId, CancellationToken cancellationToken = default)
+    {
+        var parameters = new { jobId, inputName = RequireName(inputName), resourceCacheId };
+        try
+        {
+            await dataSource.ExecuteAsync(
+                """
+                INSERT INTO next_build_inputs (job_id, input_name, resource_cache_id) VALUES (@jobId, @inputName, @resourceCacheId)
+                ON CONFLICT (job_id, input_name) DO UPDATE SET resource_cache_id = EXCLUDED.resource_cache_id
+                """, parameters, cancellationToken);
+            return PinResult.Pinned;
+        }
+        catch (PostgresException ex) when (ex.IsForeignKeyViolation("next_build_inputs_resource_cache_id_fkey"))
+        {
+            return new PinResult(PinOutcome.CacheGone, $"resource cache {resourceCacheId} does not exist");
+        }
+        catch (PostgresException ex) when (ex.IsForeignKeyViolation("next_build_inputs_job_id_fkey"))
+        {
+            return new PinResult(PinOutcome.HolderGone, $"job {jobId} does not exist");
+        }
+    }
 
     public Task<bool> SetPipelinePausedAsync(long pipelineId, bool paused, CancellationToken cancellationToken = default) => dataSource.UpdatesOneAsync(
         "UPDATE pipelines SET paused = @paused WHERE id = @pipelineId", new { pipelineId, paused }, cancellationToken);

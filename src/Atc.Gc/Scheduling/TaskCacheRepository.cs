@@ -9,15 +9,18 @@ public sealed class TaskCacheRepository(NpgsqlDataSource dataSource)
     /// <summary>The default time a task cache lives after its last use.</summary>
     public static readonly TimeSpan DefaultTimeToLive = TimeSpan.FromDays(7);
 
-    /// <summary>Finds or creates the task cache and marks it used now; returns its id.</summary>
+    /// <summary>
+    /// Finds or creates the task cache and marks it used now; returns its id. It expires
+    /// <paramref name="timeToLive"/> after its last use (default 7 days); a time to live of zero never expires.
+    /// </summary>
     public Task<long> FindOrCreateAsync(long jobId, string stepName, string path, TimeSpan? timeToLive = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(stepName);
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         var ttl = timeToLive ?? DefaultTimeToLive;
-        if (ttl <= TimeSpan.Zero)
+        if (ttl < TimeSpan.Zero)
         {
-            throw new ArgumentOutOfRangeException(nameof(timeToLive), "a task cache's time to live must be positive");
+            throw new ArgumentOutOfRangeException(nameof(timeToLive), "a task cache's time to live cannot be negative (zero: never expires)");
         }
 
         // Intervals travel as seconds: Dapper would send a TimeSpan as a time of day.

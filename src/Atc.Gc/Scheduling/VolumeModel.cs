@@ -64,8 +64,11 @@ public enum AttachOwnersOutcome
 
     NotFound,
 
-    /// <summary>The volume is being destroyed; it cannot be kept any more.</summary>
+    /// <summary>The volume is being destroyed (or failed); it cannot be kept any more.</summary>
     Destroying,
 
     OwnerGone,
+
+    /// <summary>An owner column asked for is already set to another row (another container mounted it): nothing was changed.</summary>
+    OwnedByAnother,
 }

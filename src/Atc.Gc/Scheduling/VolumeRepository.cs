@@ -74,16 +74,24 @@ public sealed class VolumeRepository(NpgsqlDataSource dataSource)
 
     /// <summary>
     /// Adds owners to a volume that is still ownable (not failed or destroying), for example the
-    /// resource cache a fetched volume now holds. Owners already set are kept.
+    /// resource cache a fetched volume now holds, or the container of a build that mounts a task cache
+    /// volume. An owner column already set to another row is never replaced (the volume is then
+    /// <see cref="AttachOwnersOutcome.OwnedByAnother"/>): a container that mounted a volume keeps it.
+    /// A cache given to an initialized volume supersedes the cache's other initialized volumes on the
+    /// worker (see <see cref="MarkInitializedAsync"/>).
     /// </summary>
     public async Task<AttachOwnersOutcome> AttachOwnersAsync(long volumeId, VolumeOwners owners, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(owners);
         RequireOwner(owners);
         var ownable = string.Join(", ", VolumeLifecycle.Ownable.Select(s => $"'{s.ToDb()}'"));
+        var parameters = new { volumeId, owners.ContainerId, owners.ResourceCacheId, owners.WorkerBaseResourceTypeId, owners.TaskCacheId };
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         try
         {
-            var attached = await dataSource.UpdatesOneAsync(
+            await LockCachesAsync(connection, volumeId, owners.ResourceCacheId, owners.TaskCacheId, cancellationToken);
+            var attached = await connection.ExecuteAsync(Sql.Command(
                 $"""
                 UPDATE volumes
                 SET container_id = coalesce(@ContainerId, container_id),
@@ -91,11 +99,16 @@ public sealed class VolumeRepository(NpgsqlDataSource dataSource)
                     worker_base_resource_type_id = coalesce(@WorkerBaseResourceTypeId, worker_base_resource_type_id),
                     task_cache_id = coalesce(@TaskCacheId, task_cache_id)
                 WHERE id = @volumeId AND state IN ({ownable})
-                """,
-                new { volumeId, owners.ContainerId, owners.ResourceCacheId, owners.WorkerBaseResourceTypeId, owners.TaskCacheId },
-                cancellationToken);
-            if (attached)
+                  AND (@ContainerId::bigint IS NULL OR container_id IS NULL OR container_id = @ContainerId)
+                  AND (@ResourceCacheId::bigint IS NULL OR resource_cache_id IS NULL OR resource_cache_id = @ResourceCacheId)
+                  AND (@WorkerBaseResourceTypeId::bigint IS NULL OR worker_base_resource_type_id IS NULL
+                       OR worker_base_resource_type_id = @WorkerBaseResourceTypeId)
+                  AND (@TaskCacheId::bigint IS NULL OR task_cache_id IS NULL OR task_cache_id = @TaskCacheId)
+                """, parameters, cancellationToken));
+            if (attached == 1)
             {
+                await ReleaseSupersededAsync(connection, volumeId, cancellationToken);
+                await transaction.CommitAsync(cancellationToken);
                 return AttachOwnersOutcome.Attached;
             }
         }
@@ -104,7 +117,11 @@ public sealed class VolumeRepository(NpgsqlDataSource dataSource)
             return AttachOwnersOutcome.OwnerGone;
         }
 
-        return await FindAsync(volumeId, cancellationToken) is null ? AttachOwnersOutcome.NotFound : AttachOwnersOutcome.Destroying;
+        var volume = await connection.QuerySingleOrDefaultAsync<VolumeRow>(Sql.Command(
+            $"SELECT {Columns} FROM volumes WHERE id = @volumeId", parameters, cancellationToken));
+        return volume is null ? AttachOwnersOutcome.NotFound
+            : VolumeLifecycle.Ownable.Contains(VolumeStates.Parse(volume.State)) ? AttachOwnersOutcome.OwnedByAnother
+            : AttachOwnersOutcome.Destroying;
     }
 
     public Task<TransitionResult> MarkCreatedAsync(long volumeId, CancellationToken cancellationToken = default) =>
@@ -113,8 +130,27 @@ public sealed class VolumeRepository(NpgsqlDataSource dataSource)
     public Task<TransitionResult> StartInitializingAsync(long volumeId, CancellationToken cancellationToken = default) =>
         TransitionAsync(volumeId, VolumeTrigger.StartInitializing, cancellationToken);
 
-    public Task<TransitionResult> MarkInitializedAsync(long volumeId, CancellationToken cancellationToken = default) =>
-        TransitionAsync(volumeId, VolumeTrigger.MarkInitialized, cancellationToken);
+    /// <summary>
+    /// initializing → initialized. A volume of a resource cache or a task cache supersedes the cache's
+    /// other initialized volumes on its worker: they lose that owner (one ready volume per cache per
+    /// worker) and are collected once nothing else holds them — a copy-on-write child keeps its parent,
+    /// a container keeps a volume it mounted. Initializations of one cache on one worker are serialized
+    /// (an advisory lock), so two that race still leave one.
+    /// </summary>
+    public async Task<TransitionResult> MarkInitializedAsync(long volumeId, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await LockCachesAsync(connection, volumeId, null, null, cancellationToken);
+        var result = await TransitionOnAsync(connection, volumeId, VolumeTrigger.MarkInitialized, cancellationToken);
+        if (result.Outcome == TransitionOutcome.Applied)
+        {
+            await ReleaseSupersededAsync(connection, volumeId, cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return result;
+    }
 
     public Task<TransitionResult> MarkFailedAsync(long volumeId, CancellationToken cancellationToken = default) =>
         TransitionAsync(volumeId, VolumeTrigger.Fail, cancellationToken);
@@ -138,9 +174,14 @@ public sealed class VolumeRepository(NpgsqlDataSource dataSource)
     /// </summary>
     public async Task<TransitionResult> TransitionAsync(long volumeId, VolumeTrigger trigger, CancellationToken cancellationToken = default)
     {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return await TransitionOnAsync(connection, volumeId, trigger, cancellationToken);
+    }
+
+    private static async Task<TransitionResult> TransitionOnAsync(NpgsqlConnection connection, long volumeId, VolumeTrigger trigger, CancellationToken cancellationToken)
+    {
         var transition = VolumeTransitions.For(trigger);
         var (apply, diagnose) = TransitionStatements.GetOrAdd(trigger, _ => BuildStatements(transition));
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
 
         const int attempts = 3;
         for (var attempt = 1; ; attempt++)
@@ -172,8 +213,9 @@ public sealed class VolumeRepository(NpgsqlDataSource dataSource)
             $"SELECT {Columns} FROM volumes WHERE id = @volumeId", new { volumeId }, cancellationToken))?.ToVolume();
 
     /// <summary>
-    /// An initialized volume on <paramref name="workerName"/> held by every owner set in
+    /// The newest initialized volume on <paramref name="workerName"/> held by every owner set in
     /// <paramref name="owners"/> (for example the volume of a resource cache, to copy from), or null.
+    /// A volume its worker stopped reporting (missing) is never returned.
     /// </summary>
     public async Task<Volume?> FindReadyAsync(string workerName, VolumeOwners owners, CancellationToken cancellationToken = default)
     {
@@ -182,7 +224,7 @@ public sealed class VolumeRepository(NpgsqlDataSource dataSource)
         return (await dataSource.QuerySingleOrDefaultAsync<VolumeRow>(
             $"""
             SELECT {Columns} FROM volumes
-            WHERE worker_name = @workerName AND state = @ready::volume_state
+            WHERE worker_name = @workerName AND state = @ready::volume_state AND missing_since IS NULL
               AND (@ContainerId::bigint IS NULL OR container_id = @ContainerId)
               AND (@ResourceCacheId::bigint IS NULL OR resource_cache_id = @ResourceCacheId)
               AND (@WorkerBaseResourceTypeId::bigint IS NULL OR worker_base_resource_type_id = @WorkerBaseResourceTypeId)
@@ -205,6 +247,37 @@ public sealed class VolumeRepository(NpgsqlDataSource dataSource)
     public async Task<Volume?> FindByHandleAsync(string handle, CancellationToken cancellationToken = default) =>
         (await dataSource.QuerySingleOrDefaultAsync<VolumeRow>(
             $"SELECT {Columns} FROM volumes WHERE handle = @handle", new { handle }, cancellationToken))?.ToVolume();
+
+    /// <summary>
+    /// Takes the transaction's advisory locks on (worker, resource cache) and (worker, task cache) of a
+    /// volume — its current caches and <paramref name="resourceCacheId"/> / <paramref name="taskCacheId"/>
+    /// about to be given to it — in a fixed order, so that initializations of one cache on one worker
+    /// follow each other and each sees the ones before.
+    /// </summary>
+    private static Task<int> LockCachesAsync(NpgsqlConnection connection, long volumeId, long? resourceCacheId, long? taskCacheId, CancellationToken cancellationToken) =>
+        connection.ExecuteAsync(Sql.Command(
+            """
+            SELECT pg_advisory_xact_lock(k.key)
+            FROM (SELECT DISTINCT hashtextextended(format('atc-gc %s %s %s', v.worker_name, c.kind, c.id), 0) AS key
+                  FROM volumes v
+                  CROSS JOIN LATERAL (VALUES ('resource-cache', coalesce(@resourceCacheId, v.resource_cache_id)),
+                                             ('task-cache', coalesce(@taskCacheId, v.task_cache_id))) AS c(kind, id)
+                  WHERE v.id = @volumeId AND c.id IS NOT NULL) k
+            ORDER BY k.key
+            """, new { volumeId, resourceCacheId, taskCacheId }, cancellationToken));
+
+    /// <summary>The other initialized volumes of this initialized volume's caches, on its worker, lose that cache.</summary>
+    private static Task<int> ReleaseSupersededAsync(NpgsqlConnection connection, long volumeId, CancellationToken cancellationToken) =>
+        connection.ExecuteAsync(Sql.Command(
+            $"""
+            UPDATE volumes o
+            SET resource_cache_id = CASE WHEN o.resource_cache_id = me.resource_cache_id THEN NULL ELSE o.resource_cache_id END,
+                task_cache_id = CASE WHEN o.task_cache_id = me.task_cache_id THEN NULL ELSE o.task_cache_id END
+            FROM volumes me
+            WHERE me.id = @volumeId AND me.state = '{VolumeState.Initialized.ToDb()}'
+              AND o.worker_name = me.worker_name AND o.id <> me.id AND o.state = '{VolumeState.Initialized.ToDb()}'
+              AND (o.resource_cache_id = me.resource_cache_id OR o.task_cache_id = me.task_cache_id)
+            """, new { volumeId }, cancellationToken));
 
     private const string Columns =
         "id, handle, worker_name, state::text AS state, container_id, resource_cache_id, worker_base_resource_type_id, " +

@@ -14,7 +14,25 @@ public sealed record BaseResourceTypeVersion(string Name, string Image, string V
 /// a stalled worker back to running but leaves a landed one landed; only an agent that starts again
 /// (registers anew) brings a landed worker back.
 /// </param>
-public sealed record WorkerRegistration(string Name, Uri? BaseUrl, IReadOnlyList<BaseResourceTypeVersion> ResourceTypes, bool IsHeartbeat = false);
+/// <param name="KnownInstallation">
+/// The database identity (<c>installation.id</c>) the agent registered with before, if any. Another
+/// identity means the agent's volumes were recorded in another database: the worker is held (none of
+/// its unknown volumes is destroyed) until an operator adopts it.
+/// </param>
+public sealed record WorkerRegistration(
+    string Name, Uri? BaseUrl, IReadOnlyList<BaseResourceTypeVersion> ResourceTypes, bool IsHeartbeat = false, Guid? KnownInstallation = null);
+
+/// <summary>Why a worker's unknown volumes are not destroyed, until an operator adopts it (<see cref="WorkerRepository.AdoptAsync"/>).</summary>
+/// <param name="Kind"><c>identity</c> (its agent knew another database) or <c>unknown</c> (most volumes it reported are unknown here).</param>
+/// <param name="UnknownVolumes">Unknown volumes its last report listed and that were kept.</param>
+public sealed record WorkerHold(string Kind, string Detail, DateTimeOffset Since, int UnknownVolumes);
+
+/// <summary>What a registration recorded.</summary>
+/// <param name="Installation">This database's identity.</param>
+/// <param name="ServerTime">The database's clock at the registration: an agent that lists its volumes after receiving it sends it back with the report (<c>listedAfter</c>).</param>
+/// <param name="Trusted">The agent may record <paramref name="Installation"/> as its own: it had none, the same, or an operator adopted it.</param>
+public sealed record WorkerRegistrationResult(
+    Worker Worker, IReadOnlyList<WorkerBaseResourceType> ResourceTypes, Guid Installation, DateTimeOffset ServerTime, bool Trusted);
 
 /// <summary>A <c>worker_base_resource_types</c> row.</summary>
 public sealed record WorkerBaseResourceType(long Id, string WorkerName, string Name, string Image, string Version);
@@ -29,7 +47,8 @@ public sealed record Worker(
     Uri? BaseUrl,
     DateTimeOffset HeartbeatAt,
     DateTimeOffset RegisteredAt,
-    DateTimeOffset StateChangedAt);
+    DateTimeOffset StateChangedAt,
+    WorkerHold? Hold = null);
 
 /// <summary>Registers workers, records their heartbeats and keeps their base resource types current.</summary>
 public sealed class WorkerRepository(NpgsqlDataSource dataSource)
@@ -39,8 +58,10 @@ public sealed class WorkerRepository(NpgsqlDataSource dataSource)
     /// replaced by a new row, which orphans the volumes imported for the old one; a type the worker
     /// no longer has is removed the same way. A stalled worker that registers is running again, and so
     /// is a landed one unless this is only a heartbeat (<see cref="WorkerRegistration.IsHeartbeat"/>).
+    /// An agent that knew another database identity holds the worker (see <see cref="WorkerHold"/>).
+    /// The worker row returned is the one this transaction wrote.
     /// </summary>
-    public async Task<IReadOnlyList<WorkerBaseResourceType>> RegisterAsync(
+    public async Task<WorkerRegistrationResult> RegisterAsync(
         WorkerRegistration registration, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(registration);
@@ -62,6 +83,7 @@ public sealed class WorkerRepository(NpgsqlDataSource dataSource)
             Worker = registration.Name,
             BaseUrl = registration.BaseUrl?.ToString(),
             registration.IsHeartbeat,
+            Known = registration.KnownInstallation,
             Names = types.Select(t => t.Name).ToArray(),
             Images = types.Select(t => t.Image).ToArray(),
             Versions = types.Select(t => t.Version).ToArray(),
@@ -69,6 +91,15 @@ public sealed class WorkerRepository(NpgsqlDataSource dataSource)
 
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+
+        // The database's identity; made anew if someone removed it (agents then see another identity: held).
+        var (installation, serverTime) = await connection.QuerySingleAsync<(Guid, DateTimeOffset)>(Sql.Command(
+            """
+            WITH made AS (
+                INSERT INTO installation SELECT WHERE NOT EXISTS (SELECT 1 FROM installation) ON CONFLICT DO NOTHING RETURNING id
+            )
+            SELECT coalesce((SELECT id FROM installation), (SELECT id FROM made)), now()
+            """, null, cancellationToken, transaction));
 
         await connection.ExecuteAsync(Sql.Command(
             """
@@ -119,9 +150,42 @@ public sealed class WorkerRepository(NpgsqlDataSource dataSource)
             ORDER BY b.name
             """, reported, cancellationToken, transaction));
 
+        // The identity check: an agent that knew another database is held until an operator adopts it;
+        // one that comes back to the database it knew loses an identity hold by itself.
+        var trusted = await connection.ExecuteScalarAsync<bool>(Sql.Command(
+            """
+            WITH me AS (SELECT @Known::uuid AS known, (SELECT id FROM installation) AS here)
+            UPDATE workers w
+            SET hold = CASE WHEN me.known IS NOT NULL AND me.known <> me.here AND NOT w.adopt_identity THEN 'identity'
+                            WHEN w.hold = 'identity' THEN NULL ELSE w.hold END,
+                hold_detail = CASE WHEN me.known IS NOT NULL AND me.known <> me.here AND NOT w.adopt_identity
+                                   THEN format('its agent registered with database %s before; this database is %s', me.known, me.here)
+                                   WHEN w.hold = 'identity' THEN NULL ELSE w.hold_detail END,
+                held_since = CASE WHEN me.known IS NOT NULL AND me.known <> me.here AND NOT w.adopt_identity THEN coalesce(w.held_since, now())
+                                  WHEN w.hold = 'identity' THEN NULL ELSE w.held_since END,
+                adopt_identity = w.adopt_identity AND me.known IS NOT NULL AND me.known <> me.here
+            FROM me
+            WHERE w.name = @Worker
+            RETURNING me.known IS NULL OR me.known = me.here OR w.hold IS DISTINCT FROM 'identity'
+            """, reported, cancellationToken, transaction));
+
+        var worker = await connection.QuerySingleAsync<WorkerRow>(Sql.Command(
+            $"{SelectWorkers} WHERE name = @Worker", reported, cancellationToken, transaction));
         await transaction.CommitAsync(cancellationToken);
-        return rows.AsList();
+        return new WorkerRegistrationResult(worker.ToWorker(), rows.AsList(), installation, serverTime, trusted);
     }
+
+    /// <summary>
+    /// An operator confirms that a held worker's unknown volumes are garbage (and that its agent may
+    /// take this database's identity): the hold is lifted, the agent's next registration records the
+    /// identity, and its next report destroys the volumes unknown here. False when the worker is unknown.
+    /// </summary>
+    public Task<bool> AdoptAsync(string name, CancellationToken cancellationToken = default) => dataSource.UpdatesOneAsync(
+        """
+        UPDATE workers
+        SET hold = NULL, hold_detail = NULL, held_since = NULL, held_unknown = 0, adopt_identity = true, release_unknown = true
+        WHERE name = @name
+        """, new { name }, cancellationToken);
 
     /// <summary>Records a heartbeat; a stalled worker is running again. False when the worker is unknown.</summary>
     public Task<bool> HeartbeatAsync(string name, CancellationToken cancellationToken = default) => dataSource.UpdatesOneAsync(
@@ -179,7 +243,7 @@ public sealed class WorkerRepository(NpgsqlDataSource dataSource)
         [.. (await dataSource.QueryAsync<WorkerRow>($"{SelectWorkers} ORDER BY name", null, cancellationToken)).Select(r => r.ToWorker())];
 
     private const string SelectWorkers =
-        "SELECT name, state::text AS state, base_url, heartbeat_at, registered_at, state_changed_at FROM workers";
+        "SELECT name, state::text AS state, base_url, heartbeat_at, registered_at, state_changed_at, hold, hold_detail, held_since, held_unknown FROM workers";
 
     private sealed class WorkerRow
     {
@@ -195,12 +259,21 @@ public sealed class WorkerRepository(NpgsqlDataSource dataSource)
 
         public DateTimeOffset StateChangedAt { get; init; }
 
+        public string? Hold { get; init; }
+
+        public string? HoldDetail { get; init; }
+
+        public DateTimeOffset? HeldSince { get; init; }
+
+        public int HeldUnknown { get; init; }
+
         public Worker ToWorker() => new(
             Name,
             WorkerStates.Labels.Parse(State),
             BaseUrl is null ? null : new Uri(BaseUrl),
             HeartbeatAt,
             RegisteredAt,
-            StateChangedAt);
+            StateChangedAt,
+            Hold is null ? null : new WorkerHold(Hold, HoldDetail ?? string.Empty, HeldSince ?? StateChangedAt, HeldUnknown));
     }
 }

@@ -35,8 +35,10 @@ public sealed class HttpWorkerVolumeClient(IHttpClientFactory httpClientFactory,
                 ? [await DeleteOneAsync(client, worker, token, handles[0], cancellationToken)]
                 : await DestroyManyAsync(client, worker, token, handles, cancellationToken);
         }
-        catch (Exception ex) when (IsWorkerProblem(ex, cancellationToken))
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
+            // Whatever the worker or the network did — refused, reset after accepting, timed out, an
+            // answer that is not JSON — the handles are simply not confirmed gone.
             var reason = Describe(ex);
             return [.. handles.Select(h => new VolumeDeletion(h, Gone: false, reason))];
         }
@@ -48,9 +50,12 @@ public sealed class HttpWorkerVolumeClient(IHttpClientFactory httpClientFactory,
         using var request = new HttpRequestMessage(HttpMethod.Delete, new Uri(worker.BaseUrl, $"{VolumeProtocol.VolumesPath}/{Uri.EscapeDataString(handle)}"));
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         using var response = await client.SendAsync(request, cancellationToken);
-        return response.IsSuccessStatusCode || response.StatusCode == HttpStatusCode.NotFound
-            ? new VolumeDeletion(handle, Gone: true)
-            : new VolumeDeletion(handle, Gone: false, await FailureAsync(response, cancellationToken));
+        return response.StatusCode switch
+        {
+            HttpStatusCode.NoContent or HttpStatusCode.OK or HttpStatusCode.NotFound => new VolumeDeletion(handle, Gone: true),
+            HttpStatusCode.Accepted => new VolumeDeletion(handle, Gone: false, "the worker is still removing its data"),
+            _ => new VolumeDeletion(handle, Gone: false, await FailureAsync(response, cancellationToken)),
+        };
     }
 
     private static async Task<IReadOnlyList<VolumeDeletion>> DestroyManyAsync(
@@ -71,7 +76,10 @@ public sealed class HttpWorkerVolumeClient(IHttpClientFactory httpClientFactory,
         var body = await response.Content.ReadFromJsonAsync<DestroyVolumesResponse>(VolumeProtocol.Json, cancellationToken);
         var byHandle = (body?.Results ?? []).ToDictionary(r => r.Handle, StringComparer.Ordinal);
         return [.. handles.Select(h => byHandle.TryGetValue(h, out var result)
-            ? new VolumeDeletion(h, result.Outcome is DestroyOutcome.Deleted or DestroyOutcome.NotFound, result.Error)
+            ? new VolumeDeletion(
+                h,
+                result.Outcome is DestroyOutcome.Deleted or DestroyOutcome.NotFound,
+                result.Outcome == DestroyOutcome.Pending ? "the worker is still removing its data" : result.Error)
             : new VolumeDeletion(h, Gone: false, "the worker's answer did not mention this handle"))];
     }
 
@@ -82,16 +90,11 @@ public sealed class HttpWorkerVolumeClient(IHttpClientFactory httpClientFactory,
         return $"HTTP {(int)response.StatusCode} {response.ReasonPhrase}{(excerpt.Length > 0 ? ": " + excerpt : string.Empty)}";
     }
 
-    private static bool IsWorkerProblem(Exception ex, CancellationToken cancellationToken) =>
-        !cancellationToken.IsCancellationRequested
-        && ex is HttpRequestException or TimeoutRejectedException or BrokenCircuitException or TaskCanceledException
-            or System.Text.Json.JsonException or NotSupportedException;
-
     private static string Describe(Exception ex) => ex switch
     {
         TimeoutRejectedException or TaskCanceledException => "timed out",
         BrokenCircuitException => "circuit open: the worker kept failing",
         HttpRequestException http => $"unreachable: {http.Message}",
-        _ => ex.Message,
+        _ => $"{ex.GetType().Name}: {ex.Message}",
     };
 }

@@ -25,17 +25,51 @@ public static class OrchestratorProtocol
 public sealed record ResourceTypeDto(string Name, string Image, string Version);
 
 /// <param name="Heartbeat">False on the first registration after the agent starts, true afterwards (a landed worker stays landed on heartbeats).</param>
-public sealed record RegisterWorkerRequest(string BaseUrl, IReadOnlyList<ResourceTypeDto>? ResourceTypes = null, bool Heartbeat = false);
+/// <param name="InstallationId">The database identity the agent recorded at an earlier registration; null the first time.</param>
+public sealed record RegisterWorkerRequest(
+    string BaseUrl, IReadOnlyList<ResourceTypeDto>? ResourceTypes = null, bool Heartbeat = false, Guid? InstallationId = null);
 
-public sealed record WorkerDto(string Name, string State, string? BaseUrl, DateTimeOffset HeartbeatAt, IReadOnlyList<ResourceTypeDto> ResourceTypes);
+/// <param name="InstallationId">This orchestrator's database identity.</param>
+/// <param name="Trusted">The agent may record <paramref name="InstallationId"/> as its own (false while it is held for knowing another).</param>
+/// <param name="ServerTime">The database's clock when the answer was made: the agent sends it back as <c>listedAfter</c> with a report whose listing it took afterwards.</param>
+/// <param name="Hold">Why the worker's unknown volumes are not destroyed, until an operator runs <c>atc-gc adopt-worker</c>; null when they are.</param>
+public sealed record WorkerDto(
+    string Name,
+    string State,
+    string? BaseUrl,
+    DateTimeOffset HeartbeatAt,
+    IReadOnlyList<ResourceTypeDto> ResourceTypes,
+    Guid? InstallationId = null,
+    bool Trusted = false,
+    DateTimeOffset? ServerTime = null,
+    string? Hold = null);
 
 /// <summary>A volume the worker holds, with its age by the worker's own clock (no clock skew between hosts).</summary>
 public sealed record ReportedVolumeDto(string Handle, double AgeSeconds);
 
-public sealed record VolumeReportRequest(IReadOnlyList<ReportedVolumeDto> Volumes);
+/// <summary>The volumes a worker holds, as its agent listed them.</summary>
+/// <param name="ListedAfter">
+/// A <c>serverTime</c> the agent received before it started listing. The orchestrator judges only
+/// volumes whose last change is older than this: one made after the listing is never marked missing,
+/// and a destroying one is confirmed gone only when the listing could have seen it. Without it the
+/// report marks and confirms nothing.
+/// </param>
+/// <param name="Deleting">Handles whose data the agent is still removing: not gone yet.</param>
+public sealed record VolumeReportRequest(
+    IReadOnlyList<ReportedVolumeDto> Volumes, DateTimeOffset? ListedAfter = null, IReadOnlyList<string>? Deleting = null);
 
 /// <param name="Destroy">Handles the orchestrator does not know (older than its grace): the worker should delete them.</param>
 /// <param name="ConfirmedGone">Destroying volumes no longer reported, whose rows were removed.</param>
 /// <param name="Missing">Known volumes the worker did not report (newly marked missing).</param>
 /// <param name="Recovered">Volumes marked missing that the worker reported again.</param>
-public sealed record VolumeReportResponse(IReadOnlyList<string> Destroy, int ConfirmedGone, int Missing, int Recovered);
+/// <param name="ServerTime">The database's clock when the report was applied (for the next report's <c>listedAfter</c>).</param>
+/// <param name="InstallationId">This orchestrator's database identity: an agent that recorded another deletes nothing it is told to.</param>
+/// <param name="Hold">Why unknown handles were kept rather than listed in <paramref name="Destroy"/>; null when none were.</param>
+public sealed record VolumeReportResponse(
+    IReadOnlyList<string> Destroy,
+    int ConfirmedGone,
+    int Missing,
+    int Recovered,
+    DateTimeOffset? ServerTime = null,
+    Guid? InstallationId = null,
+    string? Hold = null);

@@ -9,7 +9,8 @@ namespace Atc.Gc.Workers;
 /// <item><c>POST /volumes</c> takes <see cref="CreateVolumeRequest"/>, answers 201 with <see cref="VolumeDto"/>
 /// (409 when the handle exists, 404 when a copy-on-write parent does not);</item>
 /// <item><c>GET /volumes</c> answers <see cref="VolumeListResponse"/>; <c>GET /volumes/{handle}</c> one <see cref="VolumeDto"/>;</item>
-/// <item><c>DELETE /volumes/{handle}</c> answers 204 when deleted and 404 when unknown (both mean gone);</item>
+/// <item><c>DELETE /volumes/{handle}</c> answers 204 when deleted and 404 when unknown (both mean gone), 202 while
+/// its data is still being removed (not gone);</item>
 /// <item><c>POST /volumes/destroy</c> takes <see cref="DestroyVolumesRequest"/> and answers
 /// <see cref="DestroyVolumesResponse"/> with one result per handle.</item>
 /// </list>
@@ -48,10 +49,16 @@ public enum DestroyOutcome
 {
     Deleted,
 
-    /// <summary>The worker has no such volume: as good as deleted.</summary>
+    /// <summary>The worker has no such volume, and no data of it left: as good as deleted.</summary>
     NotFound,
 
     Failed,
+
+    /// <summary>
+    /// Out of the listing, but its data is still being removed: not gone yet. The collector asks again;
+    /// the answer becomes <see cref="Deleted"/> or <see cref="NotFound"/> once nothing is left on disk.
+    /// </summary>
+    Pending,
 }
 
 public sealed record DestroyVolumeResult(string Handle, DestroyOutcome Outcome, string? Error = null);

@@ -101,20 +101,66 @@ public sealed class CacheCollectorTests(PostgresFixture fixture) : PostgresTest(
     }
 
     [Fact]
-    public async Task The_image_of_a_running_build_is_kept_and_of_a_completed_build_is_not()
+    public async Task A_jobs_image_is_kept_until_a_later_build_of_the_job_succeeds()
     {
-        var running = await Given.BuildAsync();
-        var completed = await Given.BuildAsync();
-        var runningImage = await CacheAsync("""{"digest":"a"}""");
-        var completedImage = await CacheAsync("""{"digest":"b"}""");
-        await Store.Builds.SetImageAsync(running, runningImage);
-        await Store.Builds.SetImageAsync(completed, completedImage);
-        await Store.Builds.FinishAsync(completed, BuildStatus.Succeeded);
+        var job = await Given.JobAsync();
+        var first = await Store.Builds.CreateAsync(job);
+        var firstImage = await CacheAsync("""{"digest":"a"}""");
+        await Store.Builds.SetImageAsync(first, firstImage);
+        await using var harness = new CollectorHarness(DataSource);
+
+        // Running, then finished (failed) with no later build: kept, so the next build need not fetch it again.
+        await harness.RunAsync("resource-caches");
+        await Store.Builds.FinishAsync(first, BuildStatus.Failed);
+        await harness.RunAsync("resource-caches");
+        Assert.Equal([firstImage], await CacheIdsAsync());
+
+        // A later build that fails does not release it; one that succeeds does (and its own image is kept).
+        var second = await Store.Builds.CreateAsync(job);
+        var secondImage = await CacheAsync("""{"digest":"b"}""");
+        await Store.Builds.SetImageAsync(second, secondImage);
+        await Store.Builds.FinishAsync(second, BuildStatus.Errored);
+        await harness.RunAsync("resource-caches");
+        Assert.Equal([firstImage, secondImage], await CacheIdsAsync());
+
+        var third = await Store.Builds.CreateAsync(job);
+        await Store.Builds.FinishAsync(third, BuildStatus.Succeeded);
+        await harness.RunAsync("resource-caches");
+        Assert.Empty(await CacheIdsAsync());
+        Assert.Equal(0, await Given.ScalarAsync<int>("SELECT count(*) FROM image_resource_versions"));
+    }
+
+    [Fact]
+    public async Task A_one_off_builds_image_is_kept_for_its_grace_after_the_build_ends()
+    {
+        var build = await Store.Builds.CreateAsync(jobId: null);
+        var image = await CacheAsync("""{"digest":"c"}""");
+        await Store.Builds.SetImageAsync(build, image);
+        await Store.Builds.FinishAsync(build, BuildStatus.Succeeded);
         await using var harness = new CollectorHarness(DataSource);
 
         await harness.RunAsync("resource-caches");
+        Assert.Equal([image], await CacheIdsAsync());
 
-        Assert.Equal([runningImage], await CacheIdsAsync());
+        await Given.ExecuteAsync("UPDATE builds SET ended_at = now() - interval '25 hours' WHERE id = @build", new { build });
+        await harness.RunAsync("resource-caches");
+        Assert.Empty(await CacheIdsAsync());
+    }
+
+    [Fact]
+    public async Task A_pin_on_a_cache_the_collector_deleted_is_refused_as_a_typed_result()
+    {
+        var job = await Given.JobAsync();
+        var build = await Given.BuildAsync();
+        var cache = await CacheAsync();
+        await using var harness = new CollectorHarness(DataSource);
+        await harness.RunAsync("resource-caches");
+
+        var input = await Store.Pipelines.SetNextBuildInputAsync(job, "repo", cache);
+        var image = await Store.Builds.SetImageAsync(build, cache);
+
+        Assert.Equal(PinOutcome.CacheGone, input.Outcome);
+        Assert.Equal(PinOutcome.CacheGone, image.Outcome);
     }
 
     [Fact]

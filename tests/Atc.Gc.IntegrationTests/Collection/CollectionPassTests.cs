@@ -29,7 +29,7 @@ public sealed class CollectionPassTests(PostgresFixture fixture) : PostgresTest(
     {
         var worker = await Fleet.AddAsync("w1");
         var build = await Given.BuildAsync();
-        var container = await Store.Containers.CreateAsync("w1", ContainerOwner.Build(build));
+        var container = (await Store.Containers.CreateAsync("w1", ContainerOwner.Build(build))).Container!;
         var config = await Store.ResourceCaches.FindOrCreateConfigAsync("git", "s");
         var cache = await Store.ResourceCaches.AcquireAsync(config, """{"ref":"1"}""", "p", CacheUser.Build(build));
         var cacheVolume = await Given.VolumeAsync(Lifecycle.VolumeState.Initialized, "w1", new VolumeOwners(ContainerId: container.Id, ResourceCacheId: cache.Id));
@@ -76,7 +76,7 @@ public sealed class CollectionPassTests(PostgresFixture fixture) : PostgresTest(
     {
         var worker = await Fleet.AddAsync("w1");
         var build = await Given.BuildAsync();
-        var container = await Store.Containers.CreateAsync("w1", ContainerOwner.Build(build));
+        var container = (await Store.Containers.CreateAsync("w1", ContainerOwner.Build(build))).Container!;
         await Store.Containers.MarkCreatedAsync(container.Id);
         for (var i = 0; i < 3; i++)
         {

@@ -79,28 +79,33 @@ public sealed class WorkerLifecycleTests(PostgresFixture fixture) : PostgresTest
     }
 
     [Fact]
-    public async Task A_volume_missing_longer_than_the_grace_is_forgotten_with_its_descendants()
+    public async Task A_missing_volume_is_forgotten_after_enough_reports_leaves_first_and_never_while_owned()
     {
         await Given.WorkerAsync("w1");
-        var parent = await Given.VolumeAsync(VolumeState.Initialized, "w1");
-        var child = (await Store.Volumes.CreateCopyOnWriteChildAsync(parent.Id, parent.Owners)).Volume!;
+        var parent = await Given.OrphanAsync(VolumeState.Initialized, "w1");
+        var child = (await Store.Volumes.CreateCopyOnWriteChildAsync(parent.Id, VolumeOwners.Container((await Given.ContainerAsync("w1")).Id))).Volume!;
         await Store.Volumes.MarkCreatedAsync(child.Id);
-        await Store.Volumes.StartInitializingAsync(child.Id);
-        await Store.Volumes.MarkInitializedAsync(child.Id);
-        var grandchild = (await Store.Volumes.CreateCopyOnWriteChildAsync(child.Id, parent.Owners)).Volume!;
-        var recentlyMissing = await Given.VolumeAsync(VolumeState.Initialized, "w1");
-        var present = await Given.VolumeAsync(VolumeState.Initialized, "w1");
-        await Given.ExecuteAsync("UPDATE volumes SET missing_since = now() - interval '10 minutes' WHERE id = @Id", new { parent.Id });
-        await Given.ExecuteAsync("UPDATE volumes SET missing_since = now() WHERE id = @Id", new { recentlyMissing.Id });
+        var owned = await Given.VolumeAsync(VolumeState.Initialized, "w1");
+        var notYet = await Given.OrphanAsync(VolumeState.Initialized, "w1");
+        await Given.ExecuteAsync(
+            "UPDATE volumes SET missing_since = now() - interval '1 day', missing_reports = 3 WHERE id = ANY(@ids)",
+            new { ids = new[] { parent.Id, child.Id, owned.Id } });
+        await Given.ExecuteAsync("UPDATE volumes SET missing_since = now() - interval '1 day', missing_reports = 2 WHERE id = @Id", new { notYet.Id });
         await using var harness = new CollectorHarness(DataSource);
 
-        var report = await harness.RunAsync("missing-volumes");
+        // The child is owned (a running build's container): nothing below the parent may go, so the parent waits.
+        Assert.Equal(0, (await harness.RunAsync("missing-volumes")).Changed);
 
-        Assert.Equal(1, report.Examined);
-        Assert.Equal(3, report.Changed);
-        Assert.Null(await Store.Volumes.FindAsync(grandchild.Id));
-        Assert.NotNull(await Store.Volumes.FindAsync(recentlyMissing.Id));
-        Assert.NotNull(await Store.Volumes.FindAsync(present.Id));
+        // The build is done: the child goes first, then its parent.
+        await Given.ReleaseContainerAsync(child.Owners.ContainerId!.Value);
+        Assert.Equal(1, (await harness.RunAsync("missing-volumes")).Changed);
+        Assert.Null(await Store.Volumes.FindAsync(child.Id));
+        Assert.Equal(1, (await harness.RunAsync("missing-volumes")).Changed);
+        Assert.Null(await Store.Volumes.FindAsync(parent.Id));
+
+        // An owned volume is never forgotten, and one with too few reports against it waits.
+        Assert.NotNull(await Store.Volumes.FindAsync(owned.Id));
+        Assert.NotNull(await Store.Volumes.FindAsync(notYet.Id));
     }
 
     [Fact]

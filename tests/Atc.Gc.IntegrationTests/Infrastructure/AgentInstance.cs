@@ -62,13 +62,21 @@ public sealed class AgentInstance : IAsyncDisposable
         return new AgentInstance(app, name, root, token, settings);
     }
 
-    /// <summary>Stops the agent and starts it again on the same directory and port (what a crash and restart looks like).</summary>
-    public async Task RestartAsync()
+    /// <summary>
+    /// Stops the agent and starts it again on the same directory and port (what a crash and restart
+    /// looks like), optionally pointed at another orchestrator.
+    /// </summary>
+    public async Task RestartAsync(Uri? orchestrator = null)
     {
         var port = BaseUrl.Port;
         await app.StopAsync();
         await app.DisposeAsync();
         Settings["Agent:Listen"] = $"http://127.0.0.1:{port}";
+        if (orchestrator is not null)
+        {
+            Settings["Agent:Orchestrator"] = orchestrator.ToString();
+        }
+
         app = AgentHost.Build(new ConfigurationBuilder().AddInMemoryCollection(Settings).Build(), logging => logging.SetMinimumLevel(LogLevel.Warning));
         await app.StartAsync();
     }

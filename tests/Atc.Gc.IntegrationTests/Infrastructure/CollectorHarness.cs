@@ -1,5 +1,4 @@
 using Atc.Gc.Collection;
-using Atc.Gc.Collection.Collectors;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -23,7 +22,6 @@ public sealed class CollectorHarness : IAsyncDisposable
             ["Workers:TotalTimeout"] = "00:00:02",
             ["Workers:Retries"] = "1",
             ["Collector:ClaimLease"] = "00:00:30",
-            ["Collector:WorkerWaitPerPass"] = "00:00:05",
             ["Collector:BatchSize"] = "100",
             ["Collector:DeleteBatchSize"] = "50",
         };
@@ -46,7 +44,8 @@ public sealed class CollectorHarness : IAsyncDisposable
     public T Get<T>()
         where T : notnull => provider.GetRequiredService<T>();
 
-    public DestroyingVolumeCollector Destroyer => provider.GetServices<ICollector>().OfType<DestroyingVolumeCollector>().Single();
+    /// <summary>The workers' deletion loops.</summary>
+    public WorkerDeleter Deleter => provider.GetRequiredService<WorkerDeleter>();
 
     /// <summary>One pass that waits for every worker.</summary>
     public Task<PassReport> PassAsync(bool dryRun = false) => Collector.RunPassAsync(new PassRequest(DryRun: dryRun, WaitForWorkers: true));

@@ -24,7 +24,7 @@ public sealed class Scenario(AtcGcStore store, NpgsqlDataSource dataSource)
     public async Task<long> BuildAsync(long? jobId = null) => await store.Builds.CreateAsync(jobId ?? await JobAsync());
 
     public async Task<Container> ContainerAsync(string worker = "worker-1", long? buildId = null) =>
-        await store.Containers.CreateAsync(worker, ContainerOwner.Build(buildId ?? await BuildAsync()));
+        (await store.Containers.CreateAsync(worker, ContainerOwner.Build(buildId ?? await BuildAsync()))).Container!;
 
     /// <summary>A volume owned by a new container, brought to <paramref name="state"/> through the lifecycle.</summary>
     public async Task<Volume> VolumeAsync(VolumeState state, string worker = "worker-1", VolumeOwners? owners = null)

@@ -28,7 +28,7 @@ public sealed class AgentEndToEndTests(PostgresFixture fixture) : PostgresTest(f
     }
 
     [Fact]
-    public async Task A_pruned_worker_that_comes_back_gets_its_leftovers_destroyed_through_its_report()
+    public async Task A_pruned_worker_that_comes_back_is_held_until_adopted_then_its_leftovers_are_destroyed()
     {
         await using var orchestrator = await OrchestratorInstance.StartAsync(DataSource);
         await using var agent = await AgentInstance.StartAsync("w1", orchestrator: orchestrator.BaseUrl);
@@ -38,26 +38,40 @@ public sealed class AgentEndToEndTests(PostgresFixture fixture) : PostgresTest(f
 
         var pruned = await Store.Workers.PruneAsync("w1");
 
+        // The agent keeps heartbeating: it registers again and reports four volumes this database forgot.
         Assert.True(pruned.Pruned);
-        // The agent keeps heartbeating: it registers again, reports, and is told to delete what the database forgot.
+        await Eventually.TrueAsync(async () => (await Store.Workers.FindAsync("w1"))?.Hold is not null, "the worker is held");
+        Assert.Equal("unknown", (await Store.Workers.FindAsync("w1"))!.Hold!.Kind);
+        Assert.Equal(4, agent.Store.List(withSizes: false).Count);
+
+        // An operator confirms: the next report destroys them.
+        Assert.True(await Store.Workers.AdoptAsync("w1"));
         await Eventually.TrueAsync(() => agent.Store.List(withSizes: false).Count == 0, "the agent holds no volume");
-        Assert.NotNull(await Store.Workers.FindAsync("w1"));
+        Assert.Null((await Store.Workers.FindAsync("w1"))!.Hold);
     }
 
     [Fact]
-    public async Task A_volume_the_agent_lost_is_marked_missing_and_forgotten_after_the_grace()
+    public async Task A_volume_the_agent_lost_is_kept_while_owned_and_forgotten_after_enough_reports_once_released()
     {
-        await using var orchestrator = await OrchestratorInstance.StartQuietAsync(DataSource, new Dictionary<string, string?> { ["Collector:MissingGrace"] = "00:00:00" });
+        await using var orchestrator = await OrchestratorInstance.StartQuietAsync(DataSource, new Dictionary<string, string?> { ["Collector:MissingReports"] = "2" });
         await using var agent = await AgentInstance.StartAsync("w1", orchestrator: orchestrator.BaseUrl);
         await Eventually.TrueAsync(async () => await Store.Workers.FindAsync("w1") is not null, "the agent registered");
         var (_, volumes) = await CreateVolumesAsync(agent, 2);
+        var collector = orchestrator.Services.GetRequiredService<GarbageCollector>();
 
         Directory.Delete(Path.GetDirectoryName(agent.Store.DataPathOf(volumes[0].Handle))!, recursive: true);
 
-        await Eventually.TrueAsync(async () => (await Store.Volumes.FindAsync(volumes[0].Id))?.MissingSince is not null, "the lost volume is marked missing");
-        await orchestrator.Services.GetRequiredService<GarbageCollector>().RunPassAsync(PassRequest.Complete);
+        await Eventually.TrueAsync(
+            async () => await Given.ScalarAsync<int>("SELECT missing_reports FROM volumes WHERE id = @Id", new { volumes[0].Id }) >= 2,
+            "two reports listed after the mark did not list the lost volume");
+        await collector.RunPassAsync(new PassRequest(Only: ["missing-volumes"]));
+        Assert.NotNull(await Store.Volumes.FindAsync(volumes[0].Id)); // still owned by its container
+
+        await Given.ExecuteAsync("UPDATE volumes SET container_id = NULL WHERE id = @Id", new { volumes[0].Id });
+        await collector.RunPassAsync(new PassRequest(Only: ["missing-volumes"]));
         Assert.Null(await Store.Volumes.FindAsync(volumes[0].Id));
         Assert.NotNull(await Store.Volumes.FindAsync(volumes[1].Id));
+        Assert.Null((await Store.Volumes.FindAsync(volumes[1].Id))!.MissingSince);
     }
 
     [Fact]

@@ -101,6 +101,36 @@ public sealed class OrchestratorApiTests(PostgresFixture fixture) : PostgresTest
     }
 
     [Fact]
+    public async Task A_report_without_a_listing_time_marks_and_confirms_nothing()
+    {
+        await RegisterAsync("w1");
+        var absent = await Given.VolumeAsync(VolumeState.Initialized, "w1");
+        var destroying = await Given.DestroyingAsync("w1");
+        using var client = orchestrator.ClientFor("w1");
+
+        var response = await client.PutAsJsonAsync(OrchestratorProtocol.ReportPath("w1"), new VolumeReportRequest([]), VolumeProtocol.Json);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Null((await Store.Volumes.FindAsync(absent.Id))!.MissingSince);
+        Assert.NotNull(await Store.Volumes.FindAsync(destroying.Id));
+    }
+
+    [Fact]
+    public async Task A_destroying_volume_the_worker_is_still_deleting_is_not_confirmed_gone()
+    {
+        await RegisterAsync("w1");
+        var destroying = await Given.DestroyingAsync("w1");
+        using var client = orchestrator.ClientFor("w1");
+        var listedAfter = new DateTimeOffset(DateTime.SpecifyKind(await Given.ScalarAsync<DateTime>("SELECT now()"), DateTimeKind.Utc));
+
+        var response = await client.PutAsJsonAsync(
+            OrchestratorProtocol.ReportPath("w1"), new VolumeReportRequest([], listedAfter, Deleting: [destroying.Handle]), VolumeProtocol.Json);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.NotNull(await Store.Volumes.FindAsync(destroying.Id));
+    }
+
+    [Fact]
     public async Task Destroying_volumes_the_worker_no_longer_reports_are_confirmed_gone()
     {
         await RegisterAsync("w1");
@@ -221,11 +251,15 @@ public sealed class OrchestratorApiTests(PostgresFixture fixture) : PostgresTest
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 
+    /// <summary>A report as an agent sends it: listed after a server time it heard (here: the database's clock now).</summary>
     private async Task<VolumeReportResponse> ReportAsync(string worker, params (string Handle, double Age)[] volumes)
     {
         using var client = orchestrator.ClientFor(worker);
+        var listedAfter = new DateTimeOffset(DateTime.SpecifyKind(await Given.ScalarAsync<DateTime>("SELECT now()"), DateTimeKind.Utc));
         var response = await client.PutAsJsonAsync(
-            OrchestratorProtocol.ReportPath(worker), new VolumeReportRequest([.. volumes.Select(v => new ReportedVolumeDto(v.Handle, v.Age))]), VolumeProtocol.Json);
+            OrchestratorProtocol.ReportPath(worker),
+            new VolumeReportRequest([.. volumes.Select(v => new ReportedVolumeDto(v.Handle, v.Age))], listedAfter),
+            VolumeProtocol.Json);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         return (await response.Content.ReadFromJsonAsync<VolumeReportResponse>(VolumeProtocol.Json))!;
     }

@@ -19,7 +19,8 @@ public static class HotPathScenario
         var (database, _) = await context.DatasetAsync(options.Scale, options.Orphans, cancellationToken);
         var dataSource = database.DataSource;
         var store = new AtcGcStore(dataSource);
-        var container = await store.Containers.CreateAsync("w1", ContainerOwner.Build(1), cancellationToken: cancellationToken);
+        var container = (await store.Containers.CreateAsync("w1", ContainerOwner.Build(1), cancellationToken: cancellationToken)).Container
+            ?? throw new InvalidOperationException("the hot path's container could not be created");
         var parent = await ParentAsync(dataSource, cancellationToken);
 
         var idle = await MeasureAsync(store, container.Id, parent, options.HotPathOperations, () => false, cancellationToken);

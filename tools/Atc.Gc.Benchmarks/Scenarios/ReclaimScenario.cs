@@ -67,7 +67,6 @@ public static class ReclaimScenario
                 ["Workers:TotalTimeout"] = "00:01:00",
                 ["Collector:ClaimLease"] = "00:05:00",
                 ["Collector:Interval"] = "00:01:00",
-                ["Collector:WorkerWaitPerPass"] = "00:00:05",
             };
             await using var collector = BenchContext.Collector(dataSource, settings, service: true);
             var service = collector.GetServices<IHostedService>().OfType<CollectorService>().Single();

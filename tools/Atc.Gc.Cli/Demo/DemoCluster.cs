@@ -62,7 +62,7 @@ internal sealed class DemoCluster : IAsyncDisposable
         {
             logging.AddSimpleConsole(console => console.SingleLine = true);
             logging.SetMinimumLevel(LogLevel.Warning);
-            logging.AddFilter("Atc.Gc.Collection.Collectors.DestroyingVolumeCollector", LogLevel.None);
+            logging.AddFilter("Atc.Gc.Collection.WorkerDeleter", LogLevel.None);
             logging.AddFilter("Atc.Gc.Collection.GarbageCollector", LogLevel.Critical);
             logging.AddFilter("Polly", LogLevel.None);
         });
@@ -137,10 +137,9 @@ internal sealed class DemoCluster : IAsyncDisposable
         ["Collector:FailedBuildGrace"] = "00:00:04",
         ["Collector:OneOffBuildGrace"] = "00:00:01",
         ["Collector:ResourceConfigGrace"] = "00:00:05",
-        ["Collector:MissingGrace"] = "00:00:20",
+        ["Collector:MissingReports"] = "3",
         ["Collector:ClaimLease"] = "00:00:20",
         ["Collector:RetryBackoff"] = "00:00:00.500",
         ["Collector:MaxRetryBackoff"] = "00:00:02",
-        ["Collector:WorkerWaitPerPass"] = "00:00:01",
     };
 }

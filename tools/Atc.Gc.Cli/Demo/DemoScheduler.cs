@@ -176,7 +176,8 @@ internal sealed class DemoScheduler(DemoCluster cluster, DemoOptions options, De
         var status = BuildStatus.Succeeded;
         try
         {
-            var container = await Store.Containers.CreateAsync(agent.Name, ContainerOwner.Build(build), cancellationToken: ct);
+            var placed = await Store.Containers.CreateAsync(agent.Name, ContainerOwner.Build(build), cancellationToken: ct);
+            var container = placed.Container ?? throw new InvalidOperationException($"container not created: {placed.Outcome} {placed.Detail}");
             await Store.Containers.MarkCreatedAsync(container.Id, ct);
 
             // The input: the pipeline's repository at its latest commit, cached on this worker.
@@ -189,30 +190,41 @@ internal sealed class DemoScheduler(DemoCluster cluster, DemoOptions options, De
             var cache = await Store.ResourceCaches.AcquireAsync(
                 job.ConfigId, $$"""{"ref":"{{job.Pipeline}}-{{commit:D4}}"}""", "depth=1", CacheUser.Build(build), ct);
             await Store.Pipelines.SetNextBuildInputAsync(job.Id, "repo", cache.Id, ct);
-            var cacheVolume = await Store.Volumes.FindReadyAsync(agent.Name, VolumeOwners.ResourceCache(cache.Id), ct)
-                ?? await CreateFilledAsync(agent, new VolumeOwners(ContainerId: container.Id, ResourceCacheId: cache.Id), random.Next(200_000, 600_000));
-            Hold(holding, cacheVolume.Handle);
 
-            // The container's copy of the input.
-            var child = await Store.Volumes.CreateCopyOnWriteChildAsync(cacheVolume.Id, VolumeOwners.Container(container.Id), cancellationToken: ct);
-            if (child.Succeeded)
+            // The container's copy of the input: a copy-on-write child of the cache's volume on this
+            // worker (made here if there is none). The child keeps its parent; until it exists the
+            // parent may be superseded or collected, and the child is refused — then look again.
+            for (var attempt = 0; attempt < 3; attempt++)
             {
+                var cacheVolume = await Store.Volumes.FindReadyAsync(agent.Name, VolumeOwners.ResourceCache(cache.Id), ct)
+                    ?? await CreateFilledAsync(agent, new VolumeOwners(ContainerId: container.Id, ResourceCacheId: cache.Id), random.Next(200_000, 600_000));
+                var child = await Store.Volumes.CreateCopyOnWriteChildAsync(cacheVolume.Id, VolumeOwners.Container(container.Id), cancellationToken: ct);
+                if (!child.Succeeded)
+                {
+                    // The parent started being destroyed (its cache was cleared, or a newer volume superseded it).
+                    ledger.ChildRefused();
+                    continue;
+                }
+
+                Hold(holding, cacheVolume.Handle);
                 await CreateOnAgentAsync(agent, new CreateVolumeRequest(child.Volume!.Handle, new VolumeStrategyDto("cow", cacheVolume.Handle)), child.Volume.Id);
                 await MarkReadyAsync(child.Volume.Id);
                 ledger.Created(child.Volume.Handle, agent.Name, ledger.SizeOf(cacheVolume.Handle));
                 Hold(holding, child.Volume.Handle);
                 releasedOnSuccess.Add(child.Volume.Handle);
-            }
-            else
-            {
-                // The parent started being destroyed (its cache was cleared): the schema refused the child.
-                ledger.ChildRefused();
+                break;
             }
 
             // The job's task cache, and an output volume.
+            // The task cache volume is mounted: the container owns it while the build runs (another build's
+            // mount, or none ready, means a new one, which supersedes the older when it is ready).
             var taskCache = await Store.TaskCaches.FindOrCreateAsync(job.Id, "compile", "/root/.cache", TimeSpan.FromSeconds(20), ct);
-            var taskVolume = await Store.Volumes.FindReadyAsync(agent.Name, VolumeOwners.TaskCache(taskCache), ct)
-                ?? await CreateFilledAsync(agent, VolumeOwners.TaskCache(taskCache), random.Next(50_000, 150_000));
+            var taskVolume = await Store.Volumes.FindReadyAsync(agent.Name, VolumeOwners.TaskCache(taskCache), ct);
+            if (taskVolume is null || await Store.Volumes.AttachOwnersAsync(taskVolume.Id, VolumeOwners.Container(container.Id), ct) != AttachOwnersOutcome.Attached)
+            {
+                taskVolume = await CreateFilledAsync(agent, new VolumeOwners(ContainerId: container.Id, TaskCacheId: taskCache), random.Next(50_000, 150_000));
+            }
+
             Hold(holding, taskVolume.Handle);
             var output = await CreateFilledAsync(agent, VolumeOwners.Container(container.Id), random.Next(20_000, 100_000));
             Hold(holding, output.Handle);

@@ -3,7 +3,8 @@ namespace Atc.Gc.Collection.Collectors;
 /// <summary>
 /// Decides which completed builds no longer need their containers and caches, and marks them
 /// released (<c>builds.released_at</c>); the collectors after it act on released builds. Kept:
-/// the latest completed build of a job when it failed or errored, for <see cref="CollectorOptions.FailedBuildGrace"/>
+/// the latest completed build of a job when it did not succeed (failed, errored or aborted, as
+/// Concourse keeps any non-succeeded latest build), for <see cref="CollectorOptions.FailedBuildGrace"/>
 /// (so it can be debugged), and a one-off build for <see cref="CollectorOptions.OneOffBuildGrace"/> after it ended.
 /// Running builds are never released.
 /// </summary>
@@ -34,7 +35,7 @@ public sealed class BuildCollector : ChunkedCollector
             WHERE b.id = c.id
               AND NOT (c.job_id IS NULL AND c.ended_at > now() - @oneOffGraceSeconds * interval '1 second')
               AND NOT (c.job_id IS NOT NULL
-                       AND c.status IN ('failed', 'errored')
+                       AND c.status <> 'succeeded'
                        AND c.ended_at > now() - @failedGraceSeconds * interval '1 second'
                        AND NOT EXISTS (SELECT 1 FROM builds later
                                        WHERE later.job_id = c.job_id AND later.completed AND later.id > c.id))

@@ -4,8 +4,9 @@ namespace Atc.Gc.Collection.Collectors;
 
 /// <summary>
 /// Collects containers on collectable workers: one still creating after <see cref="CollectorOptions.SetupTimeout"/>
-/// has failed; a failed one, one whose build was released, and one with neither a build nor a
-/// resource config left are marked destroying; destroying rows are then deleted, which releases
+/// has failed; a failed one, one whose build was released, one with neither a build nor a resource
+/// config left, and a check container (a resource config's, no build) older than
+/// <see cref="CollectorOptions.CheckContainerLifetime"/> are marked destroying; destroying rows are then deleted, which releases
 /// their volumes (<c>volumes.container_id</c> is SET NULL). Containers are the orchestrator's
 /// records: the worker agent holds volumes only, so there is nothing to delete on the worker.
 /// </summary>
@@ -19,7 +20,8 @@ public sealed class ContainerCollector : ICollector
         var batch = pass.Options.BatchSize;
         tally.Add(await ChunkedStatement.RunAsync(
             db, FailStuckContainers, new { timeoutSeconds = pass.Options.SetupTimeout.TotalSeconds }, batch, cancellationToken), "failed");
-        tally.Add(await ChunkedStatement.RunAsync(db, MarkUnneededContainers, null, batch, cancellationToken), "destroying");
+        tally.Add(await ChunkedStatement.RunAsync(
+            db, MarkUnneededContainers, new { checkLifetimeSeconds = pass.Options.CheckContainerLifetime.TotalSeconds }, batch, cancellationToken), "destroying");
         tally.Add(await ChunkedStatement.RunAsync(db, DeleteDestroyingContainers, null, batch, cancellationToken), "deleted");
     }
 
@@ -51,6 +53,7 @@ public sealed class ContainerCollector : ICollector
               AND c.state IN ('created', 'failed')
               AND (c.state = 'failed'
                    OR (c.build_id IS NULL AND c.resource_config_id IS NULL)
+                   OR (c.build_id IS NULL AND c.created_at < now() - @checkLifetimeSeconds * interval '1 second')
                    OR EXISTS (SELECT 1 FROM builds b WHERE b.id = c.build_id AND b.released_at IS NOT NULL))
             ORDER BY c.id
             LIMIT @limit

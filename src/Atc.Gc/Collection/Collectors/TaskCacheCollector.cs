@@ -1,8 +1,10 @@
 namespace Atc.Gc.Collection.Collectors;
 
 /// <summary>
-/// Deletes task caches past their time to live, of archived pipelines, and of jobs removed from
-/// their pipeline; their volumes become orphans. (Deleting a job deletes its task caches by cascade.)
+/// Deletes task caches past their time to live (a time to live of zero never expires), of archived
+/// pipelines, and of jobs removed from their pipeline; their volumes lose <c>task_cache_id</c>. A
+/// volume a running build has mounted is also owned by the build's container, so it stays until the
+/// build is done. (Deleting a job deletes its task caches by cascade.)
 /// </summary>
 public sealed class TaskCacheCollector : ChunkedCollector
 {
@@ -18,7 +20,7 @@ public sealed class TaskCacheCollector : ChunkedCollector
             JOIN jobs j ON j.id = tc.job_id
             JOIN pipelines p ON p.id = j.pipeline_id
             WHERE tc.id > @after
-              AND (tc.last_used + tc.ttl < now() OR p.archived OR NOT j.active)
+              AND ((tc.ttl > interval '0' AND tc.last_used + tc.ttl < now()) OR p.archived OR NOT j.active)
             ORDER BY tc.id
             LIMIT @limit
             FOR UPDATE OF tc SKIP LOCKED

@@ -6,8 +6,16 @@ namespace Atc.Gc.Collection.Collectors;
 /// <summary>
 /// Moves workers along their lifecycle: a running worker whose heartbeat is older than
 /// <see cref="CollectorOptions.StallAfter"/> is stalled (its volumes wait; it never slows the
-/// others); a landing worker with no containers left is landed; a retiring worker with no
-/// containers left is deleted, and its volumes with it by cascade.
+/// others); a landing worker on which no running build has a container is landed; a retiring worker
+/// on which no running build has a container is deleted, and its containers and volumes with it by
+/// cascade. Only containers of running builds hold a worker: check containers and containers of
+/// finished builds do not.
+/// <para>
+/// Landing and retiring lock the workers first and decide in a second statement, whose snapshot is
+/// taken after the locks: a container a scheduler placed on the worker just before is seen, and one
+/// placed after waits for the lock (its foreign key takes a key-share lock on the worker) and then
+/// finds the worker landed — or gone, a typed result for the scheduler — instead of vanishing in the cascade.
+/// </para>
 /// </summary>
 public sealed class WorkerCollector : ICollector
 {
@@ -21,10 +29,19 @@ public sealed class WorkerCollector : ICollector
         var examined = await db.Connection.ExecuteScalarAsync<long>(Sql.Command(
             "SELECT count(*) FROM workers WHERE state IN ('running', 'landing', 'retiring')", null, cancellationToken));
         tally.AddExamined(examined);
-        foreach (var (detail, sql) in new[] { ("stalled", StallSilentWorkers), ("landed", LandDrainedWorkers), ("retired", DeleteRetiredWorkers) })
+
+        var stalled = await db.Connection.ExecuteAsync(Sql.Command(
+            StallSilentWorkers, new { stallSeconds = pass.Options.StallAfter.TotalSeconds }, cancellationToken));
+        tally.AddChanged(stalled);
+        tally.Add("stalled", stalled);
+
+        foreach (var (detail, state, decide) in new[] { ("landed", "landing", LandDrainedWorkers), ("retired", "retiring", DeleteRetiredWorkers) })
         {
-            var changed = await db.Connection.ExecuteAsync(Sql.Command(
-                sql, new { stallSeconds = pass.Options.StallAfter.TotalSeconds }, cancellationToken));
+            var changed = await db.InTransactionAsync(async () =>
+            {
+                var names = (await db.Connection.QueryAsync<string>(Sql.Command(LockWorkers, new { state }, cancellationToken))).ToArray();
+                return names.Length == 0 ? 0 : await db.Connection.ExecuteAsync(Sql.Command(decide, new { names }, cancellationToken));
+            }, cancellationToken);
             tally.AddChanged(changed);
             tally.Add(detail, changed);
         }
@@ -36,15 +53,25 @@ public sealed class WorkerCollector : ICollector
         WHERE state = 'running' AND heartbeat_at < now() - @stallSeconds * interval '1 second'
         """;
 
-    private const string LandDrainedWorkers =
+    private const string LockWorkers =
+        "SELECT name FROM workers WHERE state = @state::worker_state ORDER BY name FOR UPDATE SKIP LOCKED";
+
+    /// <summary>True for the worker <c>w</c> when no running build has a container on it.</summary>
+    private const string Drained =
         """
+        NOT EXISTS (SELECT 1 FROM containers c JOIN builds b ON b.id = c.build_id
+                    WHERE c.worker_name = w.name AND NOT b.completed)
+        """;
+
+    private const string LandDrainedWorkers =
+        $"""
         UPDATE workers w SET state = 'landed', state_changed_at = now()
-        WHERE w.state = 'landing' AND NOT EXISTS (SELECT 1 FROM containers c WHERE c.worker_name = w.name)
+        WHERE w.name = ANY(@names) AND w.state = 'landing' AND {Drained}
         """;
 
     private const string DeleteRetiredWorkers =
-        """
+        $"""
         DELETE FROM workers w
-        WHERE w.state = 'retiring' AND NOT EXISTS (SELECT 1 FROM containers c WHERE c.worker_name = w.name)
+        WHERE w.name = ANY(@names) AND w.state = 'retiring' AND {Drained}
         """;
 }
