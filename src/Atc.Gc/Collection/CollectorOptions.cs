@@ -61,6 +61,9 @@ public sealed class CollectorOptions : IValidatableObject
 
     public TimeSpan MaxRetryBackoff { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>How soon to ask a worker again about a volume it is still removing (not a failure: no backoff, no attempt counted).</summary>
+    public TimeSpan PendingRecheck { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Handles sent to a worker in one destroy request.</summary>
     [Range(1, Workers.VolumeProtocol.MaxHandlesPerDestroy)]
     public int DeleteBatchSize { get; set; } = 250;
@@ -92,6 +95,7 @@ public sealed class CollectorOptions : IValidatableObject
                      (nameof(StallAfter), StallAfter, TimeSpan.FromSeconds(1)),
                      (nameof(ClaimLease), ClaimLease, TimeSpan.FromSeconds(1)),
                      (nameof(RetryBackoff), RetryBackoff, TimeSpan.Zero),
+                     (nameof(PendingRecheck), PendingRecheck, TimeSpan.Zero),
                  })
         {
             if (value < minimum)

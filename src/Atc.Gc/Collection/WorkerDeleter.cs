@@ -223,7 +223,8 @@ public sealed class WorkerDeleter(
             }
 
             var gone = results.Where(r => r.Gone).Select(r => r.Handle).ToHashSet(StringComparer.Ordinal);
-            var failed = claimed.Where(v => !gone.Contains(v.Handle)).ToList();
+            var pending = results.Where(r => r.Pending && !r.Gone).Select(r => r.Handle).ToHashSet(StringComparer.Ordinal);
+            var failed = claimed.Where(v => !gone.Contains(v.Handle) && !pending.Contains(v.Handle)).ToList();
             if (gone.Count > 0)
             {
                 await using var connection = await dataSource.OpenConnectionAsync(CancellationToken.None);
@@ -237,9 +238,14 @@ public sealed class WorkerDeleter(
                 metrics.VolumesDestroyed(worker.Name, deleted);
             }
 
+            if (pending.Count > 0)
+            {
+                await RecheckLaterAsync(worker, collectorId, [.. claimed.Where(v => pending.Contains(v.Handle))], tally);
+            }
+
             if (failed.Count > 0)
             {
-                var error = results.FirstOrDefault(r => !r.Gone)?.Error ?? "not confirmed by the worker";
+                var error = results.FirstOrDefault(r => !r.Gone && !r.Pending)?.Error ?? "not confirmed by the worker";
                 await ReleaseAsync(worker, collectorId, failed, error, backoff: true, tally);
                 logger.LogWarning(
                     "Worker {Worker} did not delete {Failed} of {Claimed} volumes ({Error}); they stay destroying and are retried",
@@ -251,6 +257,19 @@ public sealed class WorkerDeleter(
                 return;
             }
         }
+    }
+
+    /// <summary>Volumes the worker is still removing: unclaimed, asked about again after <see cref="CollectorOptions.PendingRecheck"/>.</summary>
+    private async Task RecheckLaterAsync(WorkerEndpoint worker, string collectorId, IReadOnlyList<ClaimedVolume> volumes, CollectorTally tally)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(CancellationToken.None);
+        await connection.ExecuteAsync(Sql.Command(RecheckPending, new
+        {
+            ids = volumes.Select(v => v.Id).ToArray(),
+            collector = collectorId,
+            recheckSeconds = options.Value.PendingRecheck.TotalSeconds,
+        }, CancellationToken.None));
+        tally.Add($"pending:{worker.Name}", volumes.Count);
     }
 
     /// <summary>Gives claimed volumes back: for a retry after a backoff, or (shutting down) at once.</summary>
@@ -310,6 +329,12 @@ public sealed class WorkerDeleter(
             delete_attempts = v.delete_attempts + 1,
             last_delete_error = left(@error, 500),
             claim_expires_at = now() + least(@maxBackoffSeconds, @backoffSeconds * power(2, least(v.delete_attempts, 20))) * interval '1 second'
+        WHERE v.id = ANY(@ids) AND {DestroyingSql} AND v.claimed_by = @collector
+        """;
+
+    private static readonly string RecheckPending =
+        $"""
+        UPDATE volumes v SET claimed_by = NULL, claim_expires_at = now() + @recheckSeconds * interval '1 second'
         WHERE v.id = ANY(@ids) AND {DestroyingSql} AND v.claimed_by = @collector
         """;
 

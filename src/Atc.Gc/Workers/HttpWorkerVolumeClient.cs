@@ -53,7 +53,7 @@ public sealed class HttpWorkerVolumeClient(IHttpClientFactory httpClientFactory,
         return response.StatusCode switch
         {
             HttpStatusCode.NoContent or HttpStatusCode.OK or HttpStatusCode.NotFound => new VolumeDeletion(handle, Gone: true),
-            HttpStatusCode.Accepted => new VolumeDeletion(handle, Gone: false, "the worker is still removing its data"),
+            HttpStatusCode.Accepted => new VolumeDeletion(handle, Gone: false, "the worker is still removing its data", Pending: true),
             _ => new VolumeDeletion(handle, Gone: false, await FailureAsync(response, cancellationToken)),
         };
     }
@@ -79,7 +79,8 @@ public sealed class HttpWorkerVolumeClient(IHttpClientFactory httpClientFactory,
             ? new VolumeDeletion(
                 h,
                 result.Outcome is DestroyOutcome.Deleted or DestroyOutcome.NotFound,
-                result.Outcome == DestroyOutcome.Pending ? "the worker is still removing its data" : result.Error)
+                result.Outcome == DestroyOutcome.Pending ? "the worker is still removing its data" : result.Error,
+                Pending: result.Outcome == DestroyOutcome.Pending)
             : new VolumeDeletion(h, Gone: false, "the worker's answer did not mention this handle"))];
     }
 

@@ -212,6 +212,27 @@ public sealed class VolumeCollectorTests(PostgresFixture fixture) : PostgresTest
     }
 
     [Fact]
+    public async Task A_volume_the_worker_is_still_removing_stays_destroying_and_is_asked_about_again_without_counting_a_failure()
+    {
+        var worker = await Fleet.AddAsync("w1");
+        var orphans = await Fleet.OrphansAsync(worker, 2);
+        worker.StillRemoving[orphans[0].Handle] = 1;
+        await using var harness = new CollectorHarness(DataSource, new Dictionary<string, string?> { ["Collector:PendingRecheck"] = "00:00:00.200" });
+
+        var report = await harness.PassAsync();
+
+        Assert.Equal(1, report.Of("destroying-volumes").Details["pending:w1"]);
+        var row = (await Given.QueryAsync<(string State, int Attempts, string? Error)>(
+            "SELECT state::text, delete_attempts, last_delete_error FROM volumes WHERE id = @Id", new { orphans[0].Id })).Single();
+        Assert.Equal(("destroying", 0, (string?)null), row);
+
+        await Task.Delay(300);
+        await harness.PassAsync();
+        Assert.Equal(0, await Given.ScalarAsync<int>("SELECT count(*) FROM volumes"));
+        Assert.Equal(2, worker.DeleteRequests[orphans[0].Handle]);
+    }
+
+    [Fact]
     public async Task Backoff_grows_with_each_failed_attempt()
     {
         var worker = await Fleet.AddAsync("broken");

@@ -52,6 +52,9 @@ public sealed class FakeWorker : IAsyncDisposable
 
     public int UnauthorizedRequests => unauthorizedRequests;
 
+    /// <summary>Handles the worker says it is still removing (pending) this many more times before it confirms them gone.</summary>
+    public ConcurrentDictionary<string, int> StillRemoving { get; } = new(StringComparer.Ordinal);
+
     public static async Task<FakeWorker> StartAsync(string name, string secret)
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -107,22 +110,30 @@ public sealed class FakeWorker : IAsyncDisposable
             }
         });
 
-        app.MapDelete("/volumes/{handle}", (string handle) =>
-            Delete(handle) ? Results.NoContent() : Results.NotFound());
+        app.MapDelete("/volumes/{handle}", (string handle) => Delete(handle) switch
+        {
+            DestroyOutcome.Deleted => Results.NoContent(),
+            DestroyOutcome.Pending => Results.Accepted(),
+            _ => Results.NotFound(),
+        });
 
         app.MapPost("/volumes/destroy", async (HttpContext context) =>
         {
             var request = await context.Request.ReadFromJsonAsync<DestroyVolumesRequest>(VolumeProtocol.Json);
-            var results = request!.Handles
-                .Select(h => new DestroyVolumeResult(h, Delete(h) ? DestroyOutcome.Deleted : DestroyOutcome.NotFound))
-                .ToList();
+            var results = request!.Handles.Select(h => new DestroyVolumeResult(h, Delete(h))).ToList();
             return Results.Json(new DestroyVolumesResponse(results), VolumeProtocol.Json);
         });
     }
 
-    private bool Delete(string handle)
+    private DestroyOutcome Delete(string handle)
     {
         deleteRequests.AddOrUpdate(handle, 1, (_, n) => n + 1);
-        return Volumes.TryRemove(handle, out _);
+        if (StillRemoving.TryGetValue(handle, out var left) && left > 0)
+        {
+            StillRemoving[handle] = left - 1;
+            return DestroyOutcome.Pending;
+        }
+
+        return Volumes.TryRemove(handle, out _) ? DestroyOutcome.Deleted : DestroyOutcome.NotFound;
     }
 }
