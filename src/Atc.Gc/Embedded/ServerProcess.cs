@@ -92,10 +92,13 @@ internal static class ServerProcess
         }
 
         // A directory above it may still stop the server user (a private home, a 0700 temporary directory).
-        if ((await RunAsync("test", ["-x", directory], cancellationToken)).ExitCode != 0)
+        var reach = await RunAsync("test", ["-x", directory], cancellationToken);
+        if (reach.ExitCode != 0)
         {
-            throw new EmbeddedPostgresException(
-                $"the embedded directory {directory} is out of reach of the 'postgres' user the server runs as: a directory above it does not let others pass (chmod o+x), or choose another with {EmbeddedPostgresOptions.DirectoryVariable}");
+            // test prints nothing; runuser explains itself (no postgres user, say).
+            throw new EmbeddedPostgresException(reach.Output.Length > 0
+                ? $"running as root needs a 'postgres' system user to run the embedded cluster: {reach.Output.ReplaceLineEndings(" ")}"
+                : $"the embedded directory {directory} is out of reach of the 'postgres' user the server runs as: a directory above it does not let others pass (chmod o+x), or choose another with {EmbeddedPostgresOptions.DirectoryVariable}");
         }
     }
 
