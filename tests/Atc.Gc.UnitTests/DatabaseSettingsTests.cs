@@ -38,7 +38,7 @@ public sealed class DatabaseSettingsTests : IDisposable
     }
 
     [Fact]
-    public void Nothing_configured_means_the_embedded_cluster()
+    public void Nothing_configured_resolves_to_none_and_never_to_the_embedded_cluster()
     {
         Environment.SetEnvironmentVariable(DatabaseSettings.EnvironmentVariable, null);
 

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using Atc.Gc.Database;
 using Atc.Gc.Embedded;
 using Npgsql;
@@ -7,7 +8,9 @@ namespace Atc.Gc.Benchmarks;
 /// <summary>
 /// The server the benchmarks run on: a throwaway embedded cluster with the settings the reference
 /// runs use (1 GiB shared buffers, no fsync), or <c>--database</c>. Each dataset gets its own
-/// database, freshly migrated.
+/// database, freshly migrated. The embedded cluster also listens on 127.0.0.1 for the reference
+/// scripts, which connect over TCP: there the postgres role has a password generated for this run, which
+/// they find in <c>PGPASSWORD</c>; the benchmark itself connects through the cluster's private socket.
 /// </summary>
 public sealed class BenchDatabase : IAsyncDisposable
 {
@@ -45,7 +48,27 @@ public sealed class BenchDatabase : IAsyncDisposable
         options.Settings["checkpoint_timeout"] = "30min";
         options.Settings["maintenance_work_mem"] = "256MB";
         options.Settings["work_mem"] = "32MB";
+        options.Settings["listen_addresses"] = "127.0.0.1";
         var embedded = await EmbeddedPostgres.StartAsync(options, cancellationToken: cancellationToken);
+        try
+        {
+            var password = Convert.ToHexString(RandomNumberGenerator.GetBytes(24));
+            await using (var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(embedded.ConnectionString) { Database = "postgres", Pooling = false }.ConnectionString))
+            {
+                await connection.OpenAsync(cancellationToken);
+                await using var alter = new NpgsqlCommand($"ALTER ROLE postgres PASSWORD '{password}'", connection);
+                await alter.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            // Inherited by the reference scripts' psql.
+            Environment.SetEnvironmentVariable("PGPASSWORD", password);
+        }
+        catch
+        {
+            await embedded.DisposeAsync();
+            throw;
+        }
+
         return new BenchDatabase(embedded, embedded.ConnectionString);
     }
 

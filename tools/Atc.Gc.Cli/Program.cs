@@ -6,6 +6,7 @@ var context = new CliContext();
 var root = new RootCommand("atc-gc: volume lifecycle and garbage collection for CI workers")
 {
     context.Database,
+    context.Embedded,
     context.Verbose,
 };
 root.Subcommands.Add(MigrateCommand.Create(context));

@@ -7,15 +7,16 @@ namespace Atc.Gc.Cli;
 
 /// <summary>
 /// The secret worker tokens are derived from: <c>Workers:TokenSecret</c> (or <c>ATC_GC_WORKER_SECRET</c>)
-/// when configured; otherwise, when the database is the embedded default, a secret generated once and
-/// kept beside the embedded cluster (<c>&lt;dir&gt;/worker-token-secret</c>, mode 600), so a local
-/// orchestrator, its workers and <c>atc-gc worker-token</c> agree without set-up.
+/// when configured; otherwise, only with the embedded cluster (<c>--embedded</c>), a secret generated once
+/// and kept private beside it (<see cref="EmbeddedWorkerSecret"/>), so a local orchestrator, its workers
+/// and <c>atc-gc worker-token</c> agree without set-up. With a configured database it must be configured.
 /// </summary>
 public static class WorkerSecret
 {
     public const string ConfigurationKey = "Workers:TokenSecret";
 
-    public static string Resolve(IConfiguration configuration, string? databaseOption)
+    /// <param name="database">The chosen database (<see cref="CliContext.ChooseDatabase"/>); null when none is.</param>
+    public static string Resolve(IConfiguration configuration, DatabaseChoice? database)
     {
         ArgumentNullException.ThrowIfNull(configuration);
         var configured = configuration[ConfigurationKey];
@@ -25,26 +26,11 @@ public static class WorkerSecret
             return configured;
         }
 
-        if (DatabaseSettings.Resolve(databaseOption, configuration) is not null)
+        return database switch
         {
-            throw new UsageException(WorkerClientOptions.MissingSecret);
-        }
-
-        var directory = EmbeddedPostgresOptions.DefaultDirectory(PostgresBinaries.Locate().MajorVersion);
-        Directory.CreateDirectory(directory);
-        var file = Path.Combine(directory, "worker-token-secret");
-        if (!File.Exists(file))
-        {
-            using var stream = new FileStream(file, new FileStreamOptions
-            {
-                Mode = FileMode.CreateNew,
-                Access = FileAccess.Write,
-                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-            });
-            using var writer = new StreamWriter(stream);
-            writer.Write(WorkerTokens.NewSecret());
-        }
-
-        return File.ReadAllText(file).Trim();
+            null => throw new DatabaseUnavailableException(DatabaseSettings.NotConfigured),
+            { IsEmbedded: false } => throw new UsageException(WorkerClientOptions.MissingSecret),
+            _ => EmbeddedWorkerSecret.ReadOrCreate(EmbeddedPostgresOptions.DefaultDirectory()),
+        };
     }
 }

@@ -8,9 +8,9 @@ using Npgsql;
 namespace Atc.Gc.Database;
 
 /// <summary>
-/// The database a process works against: the configured server, or the embedded cluster when none
-/// is configured; migrated on open, with a data source for the repositories. Disposing it stops an
-/// embedded cluster this process owns.
+/// The database a process works against: a server by its connection string (<see cref="OpenAsync"/>),
+/// or the embedded cluster, only when asked for (<see cref="OpenEmbeddedAsync"/>); migrated on open,
+/// with a data source for the repositories. Disposing it stops an embedded cluster this process owns.
 /// </summary>
 public sealed class AtcGcDatabase : IAsyncDisposable
 {
@@ -26,7 +26,7 @@ public sealed class AtcGcDatabase : IAsyncDisposable
 
     public NpgsqlDataSource DataSource { get; }
 
-    /// <summary>The embedded cluster, when no connection string was configured.</summary>
+    /// <summary>The embedded cluster, when the database was opened with <see cref="OpenEmbeddedAsync"/>.</summary>
     public EmbeddedPostgres? Embedded { get; }
 
     public MigrationReport Migration { get; }
@@ -35,46 +35,48 @@ public sealed class AtcGcDatabase : IAsyncDisposable
     public string Describe()
     {
         var builder = new NpgsqlConnectionStringBuilder(ConnectionString);
-        var where = $"{builder.Host}:{builder.Port}/{builder.Database}";
-        return Embedded is null ? where : $"{where} (embedded, data in {Embedded.DataDirectory})";
+        return Embedded is null
+            ? $"{builder.Host}:{builder.Port}/{builder.Database}"
+            : $"{builder.Database} (embedded, socket in {Embedded.SocketDirectory}, data in {Embedded.DataDirectory})";
+    }
+
+    /// <summary>Opens the database at <paramref name="connectionString"/> and applies migrations. Never starts a cluster.</summary>
+    public static Task<AtcGcDatabase> OpenAsync(
+        string connectionString, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        return OpenCoreAsync(connectionString, null, loggerFactory ?? NullLoggerFactory.Instance, cancellationToken);
     }
 
     /// <summary>
-    /// Opens the database at <paramref name="connectionString"/>, or starts the embedded cluster when it
-    /// is null, and applies migrations.
+    /// Starts the embedded cluster described by <paramref name="options"/> (or joins it when it is
+    /// already running), opens its database and applies migrations.
     /// </summary>
-    public static async Task<AtcGcDatabase> OpenAsync(
-        string? connectionString,
-        ILoggerFactory? loggerFactory = null,
-        EmbeddedPostgresOptions? embeddedOptions = null,
-        CancellationToken cancellationToken = default)
+    public static async Task<AtcGcDatabase> OpenEmbeddedAsync(
+        EmbeddedPostgresOptions options, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(options);
         loggerFactory ??= NullLoggerFactory.Instance;
-        EmbeddedPostgres? embedded = null;
-        if (connectionString is null)
-        {
-            embedded = await EmbeddedPostgres.StartAsync(
-                embeddedOptions ?? new EmbeddedPostgresOptions(), loggerFactory.CreateLogger<EmbeddedPostgres>(), cancellationToken);
-            connectionString = embedded.ConnectionString;
-        }
-
+        var embedded = await EmbeddedPostgres.StartAsync(options, loggerFactory.CreateLogger<EmbeddedPostgres>(), cancellationToken);
         try
         {
-            var report = await MigrateAsync(connectionString, loggerFactory, cancellationToken);
-            var dataSource = new NpgsqlDataSourceBuilder(connectionString) { Name = "atc-gc" }
-                .UseLoggerFactory(loggerFactory)
-                .Build();
-            return new AtcGcDatabase(connectionString, dataSource, embedded, report);
+            return await OpenCoreAsync(embedded.ConnectionString, embedded, loggerFactory, cancellationToken);
         }
         catch
         {
-            if (embedded is not null)
-            {
-                await embedded.DisposeAsync();
-            }
-
+            await embedded.DisposeAsync();
             throw;
         }
+    }
+
+    private static async Task<AtcGcDatabase> OpenCoreAsync(
+        string connectionString, EmbeddedPostgres? embedded, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    {
+        var report = await MigrateAsync(connectionString, loggerFactory, cancellationToken);
+        var dataSource = new NpgsqlDataSourceBuilder(connectionString) { Name = "atc-gc" }
+            .UseLoggerFactory(loggerFactory)
+            .Build();
+        return new AtcGcDatabase(connectionString, dataSource, embedded, report);
     }
 
     /// <summary>Applies migrations, turning "cannot connect" into one clear line.</summary>

@@ -11,9 +11,14 @@ public static class DatabaseSettings
     /// <summary>Name under <c>ConnectionStrings</c> in configuration (<c>ConnectionStrings:AtcGc</c>).</summary>
     public const string ConnectionStringName = "AtcGc";
 
+    /// <summary>The one line shown when a command needs the database and none is configured or asked for.</summary>
+    public const string NotConfigured =
+        "no database is configured: pass --database, set ATC_GC_DATABASE or ConnectionStrings:AtcGc, or use --embedded for the local embedded cluster";
+
     /// <summary>
     /// The configured connection string: the command line's <c>--database</c>, then
-    /// <c>ATC_GC_DATABASE</c>, then <c>ConnectionStrings:AtcGc</c>. Null means: use the embedded cluster.
+    /// <c>ATC_GC_DATABASE</c>, then <c>ConnectionStrings:AtcGc</c>. Null means none is configured; the
+    /// embedded cluster is never implied, only used when asked for.
     /// </summary>
     public static string? Resolve(string? commandLine, IConfiguration? configuration = null)
     {

@@ -1,6 +1,6 @@
 namespace Atc.Gc.Database;
 
-/// <summary>The configured database could not be reached or used. The message is one line for the operator.</summary>
+/// <summary>No database is configured, or the configured one could not be reached or used. The message is one line for the operator.</summary>
 public sealed class DatabaseUnavailableException : Exception
 {
     public DatabaseUnavailableException(string message, Exception innerException)

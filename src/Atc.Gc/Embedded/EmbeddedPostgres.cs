@@ -6,13 +6,18 @@ using Npgsql;
 namespace Atc.Gc.Embedded;
 
 /// <summary>
-/// A private PostgreSQL cluster started from the installed server binaries, on loopback, for when no
-/// connection string is configured. The first process to start it owns it and stops it when it exits;
-/// a process that finds it already running under a live owner uses it as a guest and leaves it
+/// A private PostgreSQL cluster started from the installed server binaries, for when a process asks for
+/// the embedded cluster. It accepts only its owner: no TCP listener, one Unix socket in a directory only
+/// the server's user (and root) can enter. The first process to start it owns it and stops it when it
+/// exits; a process that finds it already running under a live owner uses it as a guest and leaves it
 /// running; a cluster whose owner died is adopted by the next process.
 /// </summary>
 public sealed class EmbeddedPostgres : IAsyncDisposable
 {
+    private const string ListenAddresses = "listen_addresses";
+
+    private const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+
     private readonly PostgresBinaries binaries;
     private readonly EmbeddedPostgresOptions options;
     private readonly ILogger logger;
@@ -26,18 +31,26 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         Directory = directory;
         Port = port;
         OwnsServer = ownsServer;
-        ConnectionString = BuildConnectionString(port, options.Database);
+        ConnectionString = BuildConnectionString(SocketDirectory, port, options.Database);
         if (ownsServer)
         {
             AppDomain.CurrentDomain.ProcessExit += StopOnProcessExit;
         }
     }
 
-    /// <summary>The cluster directory (PGDATA is its <c>data/</c> subdirectory).</summary>
+    /// <summary>
+    /// The embedded directory, private to the user running atc-gc: <c>data/</c> (PGDATA), <c>run/</c> (the
+    /// socket) and <c>postgres.log</c>, which alone are given to the server user when running as root, and
+    /// the worker token secret (<see cref="EmbeddedWorkerSecret"/>), which never is.
+    /// </summary>
     public string Directory { get; }
 
     public string DataDirectory => Path.Combine(Directory, "data");
 
+    /// <summary>The directory of the server's only socket, <c>.s.PGSQL.&lt;port&gt;</c>; private to the server's user.</summary>
+    public string SocketDirectory => Path.Combine(Directory, "run");
+
+    /// <summary>The port number, which names the socket file (the server listens on no TCP address unless told to).</summary>
     public int Port { get; }
 
     /// <summary>True when this process started (or adopted) the server and will stop it.</summary>
@@ -54,20 +67,28 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         logger ??= NullLogger.Instance;
         var binaries = PostgresBinaries.Locate();
-        var directory = Path.GetFullPath(options.Directory ?? EmbeddedPostgresOptions.DefaultDirectory(binaries.MajorVersion));
-        System.IO.Directory.CreateDirectory(directory);
+        var directory = Path.GetFullPath(options.Directory ?? EmbeddedPostgresOptions.DefaultDirectory());
+        PrivateDirectory.Ensure(directory);
+        await ServerProcess.LetServerTraverseAsync(directory, cancellationToken);
 
         int port;
         bool owns;
         using (await AcquireStartLockAsync(directory, options.StartTimeout, cancellationToken))
         {
             var data = Path.Combine(directory, "data");
-            if (!File.Exists(Path.Combine(data, "PG_VERSION")))
+            var version = Path.Combine(data, "PG_VERSION");
+            if (!File.Exists(version))
             {
                 await InitializeClusterAsync(binaries, directory, logger, cancellationToken);
             }
+            else if ((await File.ReadAllTextAsync(version, cancellationToken)).Trim() is var made
+                     && binaries.MajorVersion > 0 && made != binaries.MajorVersion.ToString(CultureInfo.InvariantCulture))
+            {
+                throw new EmbeddedPostgresException(
+                    $"the embedded cluster in {data} was made by PostgreSQL {made}, but the server binaries found are version {binaries.MajorVersion} (in {binaries.Directory}): upgrade the cluster or point {EmbeddedPostgresOptions.DirectoryVariable} elsewhere");
+            }
 
-            var running = await RunningPortAsync(binaries, data, cancellationToken);
+            var running = await RunningPortAsync(binaries, data, options, cancellationToken);
             if (running is { } runningPort)
             {
                 port = runningPort;
@@ -78,8 +99,8 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
                 }
 
                 logger.LogInformation(
-                    "Embedded PostgreSQL already running on 127.0.0.1:{Port} ({Role}), data in {Directory}",
-                    port, owns ? "adopted" : "shared", data);
+                    "Embedded PostgreSQL already running on socket {Socket} ({Role}), data in {Directory}",
+                    SocketFile(directory, port), owns ? "adopted" : "shared", data);
             }
             else
             {
@@ -87,15 +108,15 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
                 owns = true;
                 WriteOwner(directory);
                 logger.LogInformation(
-                    "Embedded PostgreSQL {Major} started on 127.0.0.1:{Port}, data in {Directory}",
-                    binaries.MajorVersion, port, data);
+                    "Embedded PostgreSQL {Major} started on socket {Socket}, data in {Directory}",
+                    binaries.MajorVersion, SocketFile(directory, port), data);
             }
         }
 
         var server = new EmbeddedPostgres(binaries, options, directory, port, owns, logger);
         try
         {
-            await EnsureDatabaseAsync(port, options.Database, options.FreshDatabase, cancellationToken);
+            await EnsureDatabaseAsync(server.SocketDirectory, port, options.Database, options.FreshDatabase, cancellationToken);
         }
         catch
         {
@@ -142,13 +163,17 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
 
     private void StopOnProcessExit(object? sender, EventArgs e) => DisposeAsync().AsTask().GetAwaiter().GetResult();
 
-    private static string BuildConnectionString(int port, string database) => new NpgsqlConnectionStringBuilder
+    /// <summary>Through the socket: Npgsql takes a Host that is a directory as the socket's, and the port names the file in it.</summary>
+    private static string BuildConnectionString(string socketDirectory, int port, string database) => new NpgsqlConnectionStringBuilder
     {
-        Host = "127.0.0.1",
+        Host = socketDirectory,
         Port = port,
         Username = "postgres",
         Database = database,
     }.ConnectionString;
+
+    private static string SocketFile(string directory, int port) =>
+        Path.Combine(directory, "run", ".s.PGSQL." + port.ToString(CultureInfo.InvariantCulture));
 
     private static async Task InitializeClusterAsync(PostgresBinaries binaries, string directory, ILogger logger, CancellationToken cancellationToken)
     {
@@ -159,12 +184,16 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
             System.IO.Directory.Delete(data, recursive: true);
         }
 
-        System.IO.Directory.CreateDirectory(Path.Combine(directory, "run"));
-        await ServerProcess.HandOverAsync(directory, cancellationToken);
+        System.IO.Directory.CreateDirectory(data, OwnerOnly);
+        await ServerProcess.HandOverAsync([data], cancellationToken);
         logger.LogInformation("Creating embedded PostgreSQL cluster in {Directory}", data);
+
+        // Who may connect is decided by who can reach the socket (its directory is private to the server's
+        // user); over TCP, which the server does not listen on unless told to, only a password would do,
+        // and the postgres role has none.
         var result = await ServerProcess.RunAsync(
             binaries.InitDb,
-            ["-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-locale", "--no-sync"],
+            ["-D", data, "-U", "postgres", "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--no-locale", "--no-sync"],
             cancellationToken);
         if (result.ExitCode != 0)
         {
@@ -172,7 +201,8 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         }
     }
 
-    private static async Task<int?> RunningPortAsync(PostgresBinaries binaries, string data, CancellationToken cancellationToken)
+    private static async Task<int?> RunningPortAsync(
+        PostgresBinaries binaries, string data, EmbeddedPostgresOptions options, CancellationToken cancellationToken)
     {
         var status = await ServerProcess.RunAsync(binaries.PgCtl, ["status", "-D", data], cancellationToken);
         if (status.ExitCode != 0)
@@ -182,9 +212,20 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
 
         // postmaster.pid: pid, data directory, start time, port, socket directory, listen address, ...
         var lines = await File.ReadAllLinesAsync(Path.Combine(data, "postmaster.pid"), cancellationToken);
-        return lines.Length > 3 && int.TryParse(lines[3], NumberStyles.Integer, CultureInfo.InvariantCulture, out var port)
-            ? port
-            : throw new EmbeddedPostgresException($"the running cluster in {data} did not record its port");
+        if (lines.Length <= 3 || !int.TryParse(lines[3], NumberStyles.Integer, CultureInfo.InvariantCulture, out var port))
+        {
+            throw new EmbeddedPostgresException($"the running cluster in {data} did not record its port");
+        }
+
+        var listening = lines.Length > 5 ? lines[5].Trim() : string.Empty;
+        if (listening.Length > 0 && !options.Settings.ContainsKey(ListenAddresses))
+        {
+            // Started by someone else (or an older atc-gc) with a TCP listener: not ours to use.
+            throw new EmbeddedPostgresException(
+                $"the running cluster in {data} listens on TCP ({listening}): stop it (pg_ctl stop -D {data}) so that it starts again on its private socket only");
+        }
+
+        return port;
     }
 
     private static async Task<int> StartServerAsync(
@@ -193,13 +234,20 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         var data = Path.Combine(directory, "data");
         var log = Path.Combine(directory, "postgres.log");
         var run = Path.Combine(directory, "run");
-        System.IO.Directory.CreateDirectory(run);
-        await ServerProcess.HandOverAsync(directory, cancellationToken);
+        System.IO.Directory.CreateDirectory(run, OwnerOnly);
+        File.SetUnixFileMode(run, OwnerOnly);
+        new FileStream(log, new FileStreamOptions
+        {
+            Mode = FileMode.OpenOrCreate,
+            Access = FileAccess.Write,
+            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+        }).Dispose();
+
+        await ServerProcess.HandOverAsync([run, log], cancellationToken);
 
         var settings = new Dictionary<string, string>(StringComparer.Ordinal)
         {
-            ["listen_addresses"] = "127.0.0.1",
-            ["unix_socket_directories"] = $"'{run}'",
+            [ListenAddresses] = "''",
             ["synchronous_commit"] = "off",
             ["max_connections"] = "200",
         };
@@ -213,6 +261,10 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         {
             settings[name] = value;
         }
+
+        // The socket, whatever the caller's settings: in a directory only the server's user (and root) can enter.
+        settings["unix_socket_directories"] = $"'{run}'";
+        settings["unix_socket_permissions"] = "0700";
 
         const int attempts = 3;
         for (var attempt = 1; ; attempt++)
@@ -236,9 +288,9 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         }
     }
 
-    private static async Task EnsureDatabaseAsync(int port, string database, bool fresh, CancellationToken cancellationToken)
+    private static async Task EnsureDatabaseAsync(string socketDirectory, int port, string database, bool fresh, CancellationToken cancellationToken)
     {
-        await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(BuildConnectionString(port, "postgres"))
+        await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(BuildConnectionString(socketDirectory, port, "postgres"))
         {
             Pooling = false,
         }.ConnectionString);
@@ -277,7 +329,13 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
             try
             {
                 // FileShare.None takes an exclusive advisory lock (flock) on Unix.
-                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+                return new FileStream(path, new FileStreamOptions
+                {
+                    Mode = FileMode.OpenOrCreate,
+                    Access = FileAccess.ReadWrite,
+                    Share = FileShare.None,
+                    UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+                });
             }
             catch (IOException) when (DateTimeOffset.UtcNow < deadline)
             {

@@ -1,14 +1,18 @@
 namespace Atc.Gc.Embedded;
 
-/// <summary>Where and how the private PostgreSQL cluster runs when no connection string is configured.</summary>
+/// <summary>Where and how the private PostgreSQL cluster runs when a process asks for the embedded cluster.</summary>
 public sealed class EmbeddedPostgresOptions
 {
     /// <summary>Environment variable that moves the cluster's directory.</summary>
     public const string DirectoryVariable = "ATC_GC_EMBEDDED_DIR";
 
+    /// <summary>The default directory when atc-gc runs as root.</summary>
+    public const string RootDirectory = "/var/lib/atc-gc";
+
     /// <summary>
-    /// The cluster's directory: <c>data/</c> (PGDATA), <c>run/</c> (socket), <c>postgres.log</c>.
-    /// Default: <c>$ATC_GC_EMBEDDED_DIR</c>, else <c>/var/tmp/atc-gc-&lt;user&gt;/pg&lt;major&gt;</c>.
+    /// The cluster's directory (private to the user running atc-gc): <c>data/</c> (PGDATA),
+    /// <c>run/</c> (the server's only socket), <c>postgres.log</c>, and the worker token secret.
+    /// Default: see <see cref="DefaultDirectory"/>.
     /// </summary>
     public string? Directory { get; set; }
 
@@ -27,18 +31,44 @@ public sealed class EmbeddedPostgresOptions
     /// <summary>How long to wait for the server to accept connections.</summary>
     public TimeSpan StartTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>Extra server settings passed as <c>-c name=value</c> (for example shared_buffers).</summary>
+    /// <summary>
+    /// Extra server settings passed as <c>-c name=value</c> (for example shared_buffers). The socket
+    /// settings are fixed; <c>listen_addresses</c> is empty (no TCP listener) unless set here, and a TCP
+    /// login needs the <c>postgres</c> role to have a password (scram-sha-256), which it has not unless
+    /// one is set.
+    /// </summary>
     public IDictionary<string, string> Settings { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
-    /// <summary>The documented default directory for a server of the given major version.</summary>
-    public static string DefaultDirectory(int majorVersion)
+    /// <summary>
+    /// The documented default directory: <c>$ATC_GC_EMBEDDED_DIR</c>; else <c>/var/lib/atc-gc</c> for
+    /// root; else <c>$XDG_STATE_HOME/atc-gc</c>, or <c>~/.local/state/atc-gc</c>.
+    /// </summary>
+    public static string DefaultDirectory() => DefaultDirectoryFor(
+        Environment.GetEnvironmentVariable(DirectoryVariable),
+        Environment.IsPrivilegedProcess,
+        Environment.GetEnvironmentVariable("XDG_STATE_HOME"),
+        Environment.GetFolderPath(Environment.SpecialFolder.UserProfile));
+
+    internal static string DefaultDirectoryFor(string? configured, bool root, string? stateHome, string? home)
     {
-        var fromEnvironment = Environment.GetEnvironmentVariable(DirectoryVariable);
-        if (!string.IsNullOrWhiteSpace(fromEnvironment))
+        if (!string.IsNullOrWhiteSpace(configured))
         {
-            return Path.GetFullPath(fromEnvironment);
+            return Path.GetFullPath(configured);
         }
 
-        return Path.Combine("/var/tmp", $"atc-gc-{Environment.UserName}", $"pg{majorVersion}");
+        if (root)
+        {
+            return RootDirectory;
+        }
+
+        // The XDG base directory specification ignores a relative XDG_STATE_HOME.
+        if (!string.IsNullOrWhiteSpace(stateHome) && Path.IsPathRooted(stateHome))
+        {
+            return Path.Combine(stateHome, "atc-gc");
+        }
+
+        return !string.IsNullOrWhiteSpace(home) && Path.IsPathRooted(home)
+            ? Path.Combine(home, ".local", "state", "atc-gc")
+            : throw new EmbeddedPostgresException($"this user has no home directory for the embedded cluster: set {DirectoryVariable}");
     }
 }

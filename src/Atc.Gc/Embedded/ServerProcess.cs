@@ -46,8 +46,12 @@ internal static class ServerProcess
         return new Result(process.ExitCode, ((await stdout) + (await stderr)).Trim());
     }
 
-    /// <summary>Gives a directory to the service user when this process is root (the server must own PGDATA).</summary>
-    public static async Task HandOverAsync(string directory, CancellationToken cancellationToken)
+    /// <summary>
+    /// Gives the server what it needs — the data directory, the socket directory, the log file — when
+    /// this process is root (the server must own PGDATA). Only these paths, never the embedded directory
+    /// itself, which holds the worker token secret.
+    /// </summary>
+    public static async Task HandOverAsync(IReadOnlyList<string> paths, CancellationToken cancellationToken)
     {
         if (!RunsAsServiceUser)
         {
@@ -55,7 +59,7 @@ internal static class ServerProcess
         }
 
         var start = new ProcessStartInfo("chown") { UseShellExecute = false, RedirectStandardError = true };
-        foreach (var argument in (string[])["-R", "postgres:postgres", directory])
+        foreach (var argument in (string[])["--no-dereference", "postgres:postgres", "--", .. paths])
         {
             start.ArgumentList.Add(argument);
         }
@@ -66,7 +70,35 @@ internal static class ServerProcess
         if (process.ExitCode != 0)
         {
             throw new EmbeddedPostgresException(
-                $"running as root needs a 'postgres' system user to own the embedded cluster: chown {directory} failed: {error.Trim()}");
+                $"running as root needs a 'postgres' system user to own the embedded cluster: chown failed: {error.ReplaceLineEndings(" ").Trim()}");
+        }
+    }
+
+    /// <summary>
+    /// As root, lets the server user pass through the (root-owned, private) embedded directory to what it
+    /// was given: execute permission for others, no read or write.
+    /// </summary>
+    public static async Task LetServerTraverseAsync(string directory, CancellationToken cancellationToken)
+    {
+        if (!RunsAsServiceUser)
+        {
+            return;
+        }
+
+        var mode = File.GetUnixFileMode(directory);
+        if ((mode & UnixFileMode.OtherExecute) == 0)
+        {
+            File.SetUnixFileMode(directory, mode | UnixFileMode.OtherExecute);
+        }
+
+        // A directory above it may still stop the server user (a private home, a 0700 temporary directory).
+        var reach = await RunAsync("test", ["-x", directory], cancellationToken);
+        if (reach.ExitCode != 0)
+        {
+            // test prints nothing; runuser explains itself (no postgres user, say).
+            throw new EmbeddedPostgresException(reach.Output.Length > 0
+                ? $"running as root needs a 'postgres' system user to run the embedded cluster: {reach.Output.ReplaceLineEndings(" ")}"
+                : $"the embedded directory {directory} is out of reach of the 'postgres' user the server runs as: a directory above it does not let others pass (chmod o+x), or choose another with {EmbeddedPostgresOptions.DirectoryVariable}");
         }
     }
 

@@ -63,15 +63,26 @@ public sealed class AtcGcProcess : IAsyncDisposable
         IEnumerable<string> arguments, IDictionary<string, string?>? environment = null, TimeSpan? timeout = null) =>
         RunBinaryAsync(Binary, arguments, environment, timeout);
 
-    /// <summary>Runs a tool's dll to completion: exit code, stdout and stderr.</summary>
+    /// <summary>Runs a tool's dll to completion: exit code, stdout and stderr. One still running after <paramref name="timeout"/> is killed and fails the test.</summary>
     public static async Task<(int ExitCode, string StandardOutput, string StandardError)> RunBinaryAsync(
         string binary, IEnumerable<string> arguments, IDictionary<string, string?>? environment = null, TimeSpan? timeout = null)
     {
         using var process = Process.Start(StartInfo(binary, arguments, environment)) ?? throw new InvalidOperationException($"could not start {binary}");
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        using var cancel = new CancellationTokenSource(timeout ?? TimeSpan.FromMinutes(2));
-        await process.WaitForExitAsync(cancel.Token);
+        var limit = timeout ?? TimeSpan.FromMinutes(2);
+        using var cancel = new CancellationTokenSource(limit);
+        try
+        {
+            await process.WaitForExitAsync(cancel.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+            throw new TimeoutException($"{Path.GetFileName(binary)} {string.Join(' ', arguments)} was still running after {limit} and was killed:\n{await stdout}\n{await stderr}");
+        }
+
         return (process.ExitCode, await stdout, await stderr);
     }
 

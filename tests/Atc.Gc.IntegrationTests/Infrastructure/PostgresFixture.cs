@@ -29,13 +29,15 @@ public sealed class PostgresFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var embedded = new EmbeddedPostgresOptions
-        {
-            Directory = Path.Combine(Path.GetTempPath(), $"atc-gc-tests-{Guid.NewGuid():N}"[..24]),
-            Database = "atc_gc_tests",
-            Ephemeral = true,
-        };
-        database = await AtcGcDatabase.OpenAsync(Environment.GetEnvironmentVariable(ConnectionStringVariable), embeddedOptions: embedded);
+        var configured = Environment.GetEnvironmentVariable(ConnectionStringVariable);
+        database = string.IsNullOrWhiteSpace(configured)
+            ? await AtcGcDatabase.OpenEmbeddedAsync(new EmbeddedPostgresOptions
+            {
+                Directory = Path.Combine(Path.GetTempPath(), $"atc-gc-tests-{Guid.NewGuid():N}"[..24]),
+                Database = "atc_gc_tests",
+                Ephemeral = true,
+            })
+            : await AtcGcDatabase.OpenAsync(configured);
         Store = new AtcGcStore(DataSource);
 
         await using var connection = await DataSource.OpenConnectionAsync();

@@ -29,12 +29,13 @@ public static class CollectCommand
             using var loggerFactory = context.CreateLoggerFactory(parse);
             var isDryRun = parse.GetValue(dryRun);
             var names = (parse.GetValue(only) ?? []).SelectMany(n => n.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToArray();
+            var target = context.RequireDatabase(parse);
             if (!isDryRun)
             {
                 RequireWorkerSecret(context);
             }
 
-            await using var database = await context.OpenDatabaseAsync(parse, loggerFactory, cancellationToken);
+            await using var database = await CliContext.OpenDatabaseAsync(target, loggerFactory, cancellationToken);
             if (!parse.GetValue(once) && !isDryRun)
             {
                 return await RunUntilStoppedAsync(context, database, loggerFactory, cancellationToken);

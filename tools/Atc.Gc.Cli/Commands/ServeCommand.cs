@@ -22,8 +22,9 @@ public static class ServeCommand
         command.SetAction(async (parse, cancellationToken) =>
         {
             using var loggerFactory = context.CreateLoggerFactory(parse);
-            var secret = WorkerSecret.Resolve(context.Configuration, parse.GetValue(context.Database));
-            await using var database = await context.OpenDatabaseAsync(parse, loggerFactory, cancellationToken);
+            var target = context.RequireDatabase(parse);
+            var secret = WorkerSecret.Resolve(context.Configuration, target);
+            await using var database = await CliContext.OpenDatabaseAsync(target, loggerFactory, cancellationToken);
             var configuration = new ConfigurationBuilder()
                 .AddConfiguration(context.Configuration)
                 .AddInMemoryCollection(new Dictionary<string, string?>

@@ -14,7 +14,7 @@ public static class WorkerTokenCommand
         command.SetAction(parse =>
         {
             var worker = WorkerNames.Validate(parse.GetValue(name), "name");
-            var secret = WorkerSecret.Resolve(context.Configuration, parse.GetValue(context.Database));
+            var secret = WorkerSecret.Resolve(context.Configuration, context.ChooseDatabase(parse));
             Console.Out.WriteLine(WorkerTokens.Derive(secret, worker));
             return ExitCodes.Success;
         });

@@ -47,8 +47,9 @@ internal sealed class DemoCluster : IAsyncDisposable
         System.IO.Directory.CreateDirectory(directory);
         progress($"demo directory {directory}");
 
-        var database = await AtcGcDatabase.OpenAsync(
-            connectionString, embeddedOptions: new EmbeddedPostgresOptions { Database = "atc_gc_demo", FreshDatabase = true }, cancellationToken: cancellationToken);
+        var database = connectionString is null
+            ? await AtcGcDatabase.OpenEmbeddedAsync(new EmbeddedPostgresOptions { Database = "atc_gc_demo", FreshDatabase = true }, cancellationToken: cancellationToken)
+            : await AtcGcDatabase.OpenAsync(connectionString, cancellationToken: cancellationToken);
         if (connectionString is not null && (await new WorkerRepository(database.DataSource).ListAsync(cancellationToken)).Count > 0)
         {
             await database.DisposeAsync();

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using Atc.Gc.Database;
 using Atc.Gc.Inspection;
 using Atc.Gc.Lifecycle;
 using Atc.Gc.Model;
@@ -47,7 +46,7 @@ public static class DemoCommand
             var options = new DemoOptions(
                 parse.GetValue(duration) ?? (isQuick ? TimeSpan.FromSeconds(10) : TimeSpan.FromSeconds(40)),
                 workerCount, parse.GetValue(concurrency), parse.GetValue(seed), isQuick);
-            return await RunAsync(context, options, DatabaseSettings.Resolve(parse.GetValue(context.Database), context.Configuration), parse.GetValue(keep), cancellationToken);
+            return await RunAsync(context, options, context.ChooseDemoDatabase(parse).ConnectionString, parse.GetValue(keep), cancellationToken);
         });
         return command;
     }
