@@ -44,11 +44,27 @@ public static class CommandRunner
             await Console.Error.WriteLineAsync("atc-gc: cancelled");
             return ExitCodes.Failure;
         }
+        catch (Exception ex)
+        {
+            // Never a crash with a stack trace: one line, exit 1; the details with --verbose.
+            await Console.Error.WriteLineAsync($"atc-gc: unexpected failure: {ex.GetType().Name}: {OneLine(ex)}");
+            if (parse.Tokens.Any(t => t.Value is "--verbose" or "-v"))
+            {
+                await Console.Error.WriteLineAsync(ex.ToString());
+            }
+
+            return ExitCodes.Failure;
+        }
     }
 
     /// <summary>The message without the parameter name an <see cref="ArgumentException"/> appends, on one line.</summary>
     private static string OneLine(Exception ex)
     {
+        if (ex is Npgsql.NpgsqlException npgsql && DatabaseErrors.IsUnavailable(npgsql))
+        {
+            return $"the database stopped answering: {DatabaseErrors.Describe(npgsql)}";
+        }
+
         var message = ex is ArgumentException { ParamName: { } name }
             ? ex.Message.Replace($" (Parameter '{name}')", string.Empty, StringComparison.Ordinal)
             : ex.Message;
@@ -58,6 +74,7 @@ public static class CommandRunner
     private static int? Classify(Exception ex) => ex switch
     {
         DatabaseUnavailableException or EmbeddedPostgresException => ExitCodes.DatabaseUnavailable,
+        Npgsql.NpgsqlException npgsql when DatabaseErrors.IsUnavailable(npgsql) => ExitCodes.DatabaseUnavailable,
         ArgumentException or FormatException or UsageException or Operations.OperatorException
             or Microsoft.Extensions.Options.OptionsValidationException => ExitCodes.BadInput,
         _ => null,

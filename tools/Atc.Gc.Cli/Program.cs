@@ -18,6 +18,7 @@ root.Subcommands.Add(WorkerTokenCommand.Create(context));
 root.Subcommands.Add(WorkerAdminCommands.Land(context));
 root.Subcommands.Add(WorkerAdminCommands.Retire(context));
 root.Subcommands.Add(WorkerAdminCommands.Prune(context));
+root.Subcommands.Add(WorkerAdminCommands.Adopt(context));
 root.Subcommands.Add(ClearCacheCommands.ResourceCache(context));
 root.Subcommands.Add(ClearCacheCommands.TaskCache(context));
 root.Subcommands.Add(ListCommands.Volumes(context));

@@ -119,21 +119,10 @@ public sealed class AtcGcDatabase : IAsyncDisposable
     /// </summary>
     private static bool IsConnectionProblem(Exception ex) => ex switch
     {
-        PostgresException pg => pg.SqlState.StartsWith("08", StringComparison.Ordinal)
-            || pg.SqlState.StartsWith("28", StringComparison.Ordinal)
-            || pg.SqlState is PostgresErrorCodes.InvalidCatalogName or PostgresErrorCodes.CannotConnectNow,
-        NpgsqlException or SocketException or TimeoutException => true,
+        NpgsqlException npgsql => DatabaseErrors.IsUnavailable(npgsql),
+        SocketException or TimeoutException => true,
         _ => false,
     };
 
-    private static string FirstLine(Exception ex)
-    {
-        var innermost = ex;
-        while (innermost.InnerException is not null && innermost is not PostgresException)
-        {
-            innermost = innermost.InnerException;
-        }
-
-        return innermost.Message.Split('\n')[0].Trim();
-    }
+    private static string FirstLine(Exception ex) => DatabaseErrors.Describe(ex);
 }

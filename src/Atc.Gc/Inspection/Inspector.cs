@@ -62,7 +62,8 @@ public sealed class Inspector(NpgsqlDataSource dataSource)
                    count(v.id) FILTER (WHERE v.state = 'initializing') AS initializing,
                    count(v.id) FILTER (WHERE v.state = 'initialized') AS initialized,
                    count(v.id) FILTER (WHERE v.state = 'destroying') AS destroying,
-                   count(v.id) FILTER (WHERE v.state = 'failed') AS failed
+                   count(v.id) FILTER (WHERE v.state = 'failed') AS failed,
+                   CASE WHEN w.hold IS NULL THEN NULL ELSE w.hold || ': ' || w.hold_detail END AS hold
             FROM workers w
             LEFT JOIN volumes v ON v.worker_name = w.name
             GROUP BY w.name

@@ -22,9 +22,10 @@ public sealed record VolumeListing(
 
 public sealed record ContainerListing(long Id, string Handle, string Worker, string State, long? BuildId, string? BuildStatus, string? Job, long? ResourceConfigId, long Volumes);
 
+/// <param name="Hold">Why the worker's unknown volumes are kept (<c>kind: detail</c>) until <c>atc-gc adopt-worker</c>; null when they are not.</param>
 public sealed record WorkerListing(
     string Name, string State, string? BaseUrl, DateTimeOffset HeartbeatAt, long Containers, long Volumes,
-    long Creating, long Created, long Initializing, long Initialized, long Destroying, long Failed);
+    long Creating, long Created, long Initializing, long Initialized, long Destroying, long Failed, string? Hold = null);
 
 public sealed record CacheListing(
     long Id, long ResourceConfigId, string Type, string Version, string? Resources, long Uses, long RunningUses, long Volumes, DateTimeOffset CreatedAt);

@@ -232,6 +232,30 @@ public sealed class VolumeCollectorTests(PostgresFixture fixture) : PostgresTest
         Assert.Equal(2, worker.DeleteRequests[orphans[0].Handle]);
     }
 
+    [Theory]
+    [InlineData(MisbehavingServer.Misbehaviour.ResetMidAnswer)]
+    [InlineData(MisbehavingServer.Misbehaviour.UnknownCharset)]
+    public async Task A_worker_that_answers_badly_gets_its_volumes_released_for_a_retry_not_held_until_the_lease(MisbehavingServer.Misbehaviour misbehaviour)
+    {
+        await using var resetting = new MisbehavingServer(misbehaviour).Start();
+        await Store.Workers.RegisterAsync(new WorkerRegistration("resetting", resetting.BaseUrl, []));
+        await Given.OrphanAsync(VolumeState.Initialized, "resetting");
+        await Given.OrphanAsync(VolumeState.Initialized, "resetting");
+        await using var harness = new CollectorHarness(DataSource, new Dictionary<string, string?> { ["Collector:ClaimLease"] = "00:05:00" });
+
+        await harness.PassAsync();
+
+        Assert.True(resetting.Connections > 0);
+        var rows = await Given.QueryAsync<(string State, string? ClaimedBy, int Attempts, string Error)>(
+            "SELECT state::text, claimed_by, delete_attempts, last_delete_error FROM volumes");
+        Assert.Equal(2, rows.Count);
+        Assert.All(rows, r =>
+        {
+            Assert.Equal(("destroying", (string?)null, 1), (r.State, r.ClaimedBy, r.Attempts));
+            Assert.NotEmpty(r.Error);
+        });
+    }
+
     [Fact]
     public async Task Backoff_grows_with_each_failed_attempt()
     {

@@ -86,6 +86,11 @@ public static class ListCommands
                     w.Name, w.State, Output.Ago(w.HeartbeatAt), N(w.Containers), N(w.Volumes),
                     $"{w.Creating}/{w.Created}/{w.Initializing}/{w.Initialized}/{w.Destroying}/{w.Failed}", w.BaseUrl]));
             Console.Out.WriteLine("BY STATE: creating/created/initializing/initialized/destroying/failed");
+            foreach (var held in rows.Where(w => w.Hold is not null))
+            {
+                Console.Out.WriteLine($"HELD {held.Name}: {held.Hold}; its unknown volumes are kept until 'atc-gc adopt-worker {held.Name}'");
+            }
+
             return ExitCodes.Success;
         });
         return command;

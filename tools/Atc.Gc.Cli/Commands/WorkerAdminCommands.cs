@@ -4,7 +4,7 @@ using Atc.Gc.Scheduling;
 
 namespace Atc.Gc.Cli.Commands;
 
-/// <summary><c>land-worker</c>, <c>retire-worker</c>, <c>prune-worker</c>: an operator moving a worker out.</summary>
+/// <summary><c>land-worker</c>, <c>retire-worker</c>, <c>prune-worker</c>: an operator moving a worker out; <c>adopt-worker</c>: lifting a hold.</summary>
 public static class WorkerAdminCommands
 {
     public static Command Land(CliContext context) => StateChange(
@@ -14,6 +14,35 @@ public static class WorkerAdminCommands
     public static Command Retire(CliContext context) => StateChange(
         context, "retire-worker", "Start retiring a worker (going away for good): deleted with its volumes once its containers are gone",
         (workers, name, ct) => workers.RetireAsync(name, ct), "retiring");
+
+    /// <summary>
+    /// <c>adopt-worker NAME</c>: the operator confirms that a held worker's unknown volumes are garbage
+    /// (and that its agent may take this database's identity); its next report destroys them.
+    /// </summary>
+    public static Command Adopt(CliContext context)
+    {
+        var name = new Argument<string>("name") { Description = "The worker's name" };
+        var command = new Command(
+            "adopt-worker",
+            "Lift a worker's hold: its agent takes this database's identity and its next report destroys the volumes unknown here")
+        {
+            name,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var worker = WorkerNames.Validate(parse.GetValue(name), "name");
+            using var loggerFactory = context.CreateLoggerFactory(parse);
+            await using var database = await context.OpenDatabaseAsync(parse, loggerFactory, cancellationToken);
+            var workers = new WorkerRepository(database.DataSource);
+            var before = await workers.FindAsync(worker, cancellationToken) ?? throw new UsageException($"no worker named '{worker}'");
+            await workers.AdoptAsync(worker, cancellationToken);
+            Console.Out.WriteLine(before.Hold is null
+                ? $"worker '{worker}' was not held; its next report may destroy what this database does not know, however many"
+                : $"worker '{worker}' adopted (it was held: {before.Hold.Kind}: {before.Hold.Detail}); its next report destroys the {before.Hold.UnknownVolumes} volume(s) unknown here");
+            return ExitCodes.Success;
+        });
+        return command;
+    }
 
     public static Command Prune(CliContext context)
     {
