@@ -137,20 +137,8 @@ public sealed class VolumeRepository(NpgsqlDataSource dataSource)
     /// a container keeps a volume it mounted. Initializations of one cache on one worker are serialized
     /// (an advisory lock), so two that race still leave one.
     /// </summary>
-    public async Task<TransitionResult> MarkInitializedAsync(long volumeId, CancellationToken cancellationToken = default)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await LockCachesAsync(connection, volumeId, null, null, cancellationToken);
-        var result = await TransitionOnAsync(connection, volumeId, VolumeTrigger.MarkInitialized, cancellationToken);
-        if (result.Outcome == TransitionOutcome.Applied)
-        {
-            await ReleaseSupersededAsync(connection, volumeId, cancellationToken);
-        }
-
-        await transaction.CommitAsync(cancellationToken);
-        return result;
-    }
+    public Task<TransitionResult> MarkInitializedAsync(long volumeId, CancellationToken cancellationToken = default) =>
+        TransitionAsync(volumeId, VolumeTrigger.MarkInitialized, cancellationToken);
 
     public Task<TransitionResult> MarkFailedAsync(long volumeId, CancellationToken cancellationToken = default) =>
         TransitionAsync(volumeId, VolumeTrigger.Fail, cancellationToken);
@@ -170,12 +158,28 @@ public sealed class VolumeRepository(NpgsqlDataSource dataSource)
     /// <summary>
     /// Fires <paramref name="trigger"/> on one volume as a compare-and-set: the statement changes the
     /// row only if it is in one of the trigger's from-states and the guards hold. When nothing
-    /// changed, the row is read once to say why.
+    /// changed, the row is read once to say why. <see cref="VolumeTrigger.MarkInitialized"/> also
+    /// supersedes the volume's caches' other ready volumes on its worker (see <see cref="MarkInitializedAsync"/>).
     /// </summary>
     public async Task<TransitionResult> TransitionAsync(long volumeId, VolumeTrigger trigger, CancellationToken cancellationToken = default)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        return await TransitionOnAsync(connection, volumeId, trigger, cancellationToken);
+        if (trigger != VolumeTrigger.MarkInitialized)
+        {
+            return await TransitionOnAsync(connection, volumeId, trigger, cancellationToken);
+        }
+
+        // Becoming ready supersedes the cache's other ready volumes on the worker, under the cache's lock.
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await LockCachesAsync(connection, volumeId, null, null, cancellationToken);
+        var result = await TransitionOnAsync(connection, volumeId, trigger, cancellationToken);
+        if (result.Outcome == TransitionOutcome.Applied)
+        {
+            await ReleaseSupersededAsync(connection, volumeId, cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return result;
     }
 
     private static async Task<TransitionResult> TransitionOnAsync(NpgsqlConnection connection, long volumeId, VolumeTrigger trigger, CancellationToken cancellationToken)

@@ -121,4 +121,15 @@ public sealed class BuildCollectorTests(PostgresFixture fixture) : PostgresTest(
 
     private Task<bool> IsReleasedAsync(long build) =>
         Given.ScalarAsync<bool>("SELECT released_at IS NOT NULL FROM builds WHERE id = @build", new { build });
+
+    [Fact]
+    public async Task An_aborted_latest_build_is_kept_for_the_grace_like_a_failed_one()
+    {
+        var build = await FinishedBuildAsync(BuildStatus.Aborted);
+        await using var harness = new CollectorHarness(DataSource);
+
+        await harness.RunAsync(Builds);
+
+        Assert.False(await IsReleasedAsync(build));
+    }
 }

@@ -86,4 +86,23 @@ public sealed class ContainerCollectorTests(PostgresFixture fixture) : PostgresT
 
         Assert.NotNull(await Store.Containers.FindAsync(container.Id));
     }
+
+    [Fact]
+    public async Task A_check_container_is_recycled_after_its_lifetime_and_a_young_one_kept()
+    {
+        await Given.WorkerAsync();
+        var config = await Store.ResourceCaches.FindOrCreateConfigAsync("git", "s");
+        var old = (await Store.Containers.CreateAsync("worker-1", ContainerOwner.Check(config))).Container!;
+        var young = (await Store.Containers.CreateAsync("worker-1", ContainerOwner.Check(config))).Container!;
+        await Store.Containers.MarkCreatedAsync(old.Id);
+        await Store.Containers.MarkCreatedAsync(young.Id);
+        await Given.ExecuteAsync("UPDATE containers SET created_at = now() - interval '2 hours' WHERE id = @Id", new { old.Id });
+        await using var harness = new CollectorHarness(DataSource);
+
+        var report = await harness.RunAsync("containers");
+
+        Assert.Equal(1, report.Details["deleted"]);
+        Assert.Null(await Store.Containers.FindAsync(old.Id));
+        Assert.NotNull(await Store.Containers.FindAsync(young.Id));
+    }
 }

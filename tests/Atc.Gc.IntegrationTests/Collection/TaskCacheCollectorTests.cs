@@ -53,4 +53,18 @@ public sealed class TaskCacheCollectorTests(PostgresFixture fixture) : PostgresT
 
         Assert.Equal(0, (await harness.RunAsync("task-caches")).Changed);
     }
+
+    [Fact]
+    public async Task A_task_cache_with_a_time_to_live_of_zero_never_expires()
+    {
+        var job = await Given.JobAsync();
+        var forever = await Store.TaskCaches.FindOrCreateAsync(job, "build", "/forever", TimeSpan.Zero);
+        await Given.ExecuteAsync("UPDATE task_caches SET last_used = now() - interval '10 years'");
+        await using var harness = new CollectorHarness(DataSource);
+
+        var report = await harness.RunAsync("task-caches");
+
+        Assert.Equal(0, report.Changed);
+        Assert.Equal([forever], await Given.QueryAsync<long>("SELECT id FROM task_caches"));
+    }
 }

@@ -99,6 +99,25 @@ public sealed class VolumeCollectorTests(PostgresFixture fixture) : PostgresTest
     }
 
     [Fact]
+    public async Task A_failed_volume_is_reclaimed_from_its_worker_whatever_its_owners()
+    {
+        var worker = await Fleet.AddAsync("w1");
+        var (container, volumes) = await Fleet.VolumesAsync(worker, 1);
+        var config = await Store.ResourceCaches.FindOrCreateConfigAsync("git", "s");
+        var cache = await Store.ResourceCaches.FindOrCreateCacheAsync(config, "{}", "p");
+        var failedOfCache = await Given.VolumeAsync(VolumeState.Failed, "w1", VolumeOwners.ResourceCache(cache.Id));
+        var failedOfContainer = await Given.VolumeAsync(VolumeState.Failed, "w1", VolumeOwners.Container(container));
+        worker.Hold([failedOfCache.Handle, failedOfContainer.Handle]);
+        await using var harness = new CollectorHarness(DataSource);
+
+        var report = await harness.PassAsync();
+
+        Assert.Equal(2, report.Of("failed-volumes").Changed);
+        Assert.Equal([volumes[0].Handle], worker.Volumes.Keys);
+        Assert.Equal([volumes[0].Id], await Given.QueryAsync<long>("SELECT id FROM volumes"));
+    }
+
+    [Fact]
     public async Task Volumes_stuck_in_setup_past_the_timeout_fail_and_young_ones_are_kept()
     {
         await Given.WorkerAsync();

@@ -121,4 +121,34 @@ public sealed class WorkerLifecycleTests(PostgresFixture fixture) : PostgresTest
 
         Assert.NotNull(await Store.Volumes.FindAsync(volume.Id));
     }
+
+    [Theory]
+    [InlineData("landing", "landed")]
+    [InlineData("retiring", "retired")]
+    public async Task Only_a_running_builds_container_holds_a_landing_or_retiring_worker(string state, string detail)
+    {
+        await Given.WorkerAsync("w1");
+        var config = await Store.ResourceCaches.FindOrCreateConfigAsync("git", "s");
+        var pipeline = await Store.Pipelines.EnsurePipelineAsync("p");
+        await Store.Pipelines.EnsureResourceAsync(pipeline, "repo", config); // an active resource: its check container stays
+        await Store.Containers.CreateAsync("w1", ContainerOwner.Check(config));
+        var finished = await Given.BuildAsync();
+        await Given.ContainerAsync("w1", finished);
+        await Store.Builds.FinishAsync(finished, BuildStatus.Failed);               // kept for debugging, but not running
+        var running = await Given.BuildAsync();
+        await Given.ContainerAsync("w1", running);
+        await Given.ExecuteAsync("UPDATE workers SET state = @state::worker_state", new { state });
+        await using var harness = new CollectorHarness(DataSource);
+
+        var held = await harness.RunAsync("workers");
+        Assert.Equal(0, held.Details[detail]);
+        Assert.Equal(state, (await Store.Workers.FindAsync("w1"))!.State.ToDb());
+
+        await Store.Builds.FinishAsync(running, BuildStatus.Succeeded);
+        var report = await harness.RunAsync("workers");
+
+        Assert.Equal(1, report.Details[detail]);
+        Assert.Equal(state == "landing" ? WorkerState.Landed : null, (await Store.Workers.FindAsync("w1"))?.State);
+        Assert.Equal(state == "landing" ? 3 : 0, await Given.ScalarAsync<int>("SELECT count(*) FROM containers WHERE worker_name = 'w1'"));
+    }
 }
