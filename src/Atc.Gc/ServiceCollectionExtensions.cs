@@ -1,4 +1,6 @@
 using Atc.Gc.Scheduling;
+using Atc.Gc.Workers;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
@@ -19,6 +21,17 @@ public static class ServiceCollectionExtensions
         services.AddSingleton(sp => sp.GetRequiredService<AtcGcStore>().TaskCaches);
         services.AddSingleton(sp => sp.GetRequiredService<AtcGcStore>().Containers);
         services.AddSingleton(sp => sp.GetRequiredService<AtcGcStore>().Volumes);
+        return services;
+    }
+
+    /// <summary>
+    /// Registers the scheduler's volume operations on workers (<see cref="WorkerVolumes"/>) and the
+    /// worker client they use (options from the <c>Workers</c> section). Needs <see cref="AddAtcGcStore"/>.
+    /// </summary>
+    public static IServiceCollection AddAtcGcWorkerVolumes(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddAtcGcWorkerClient(configuration);
+        services.AddSingleton<WorkerVolumes>();
         return services;
     }
 }

@@ -1,4 +1,5 @@
 using Atc.Gc.Lifecycle;
+using Atc.Gc.Model;
 
 namespace Atc.Gc.Collection;
 
@@ -9,6 +10,10 @@ namespace Atc.Gc.Collection;
 /// </summary>
 public static class BulkVolumeTransition
 {
+    /// <summary>The volume <c>v</c> is on a worker the collector works on (running, landing or retiring).</summary>
+    public static string OnCollectableWorker { get; } =
+        $"EXISTS (SELECT 1 FROM workers w WHERE w.name = v.worker_name AND {WorkerStates.CollectableSql("w")})";
+
     /// <summary>The chunked statement moving every volume that may take <paramref name="transition"/> and meets <paramref name="condition"/>.</summary>
     public static string Statement(VolumeTransition transition, string condition)
     {

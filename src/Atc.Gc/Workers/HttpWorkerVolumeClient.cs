@@ -10,11 +10,67 @@ namespace Atc.Gc.Workers;
 /// <summary>
 /// Calls worker agents over HTTP through the named client <see cref="ClientName"/>, whose resilience
 /// pipeline (timeouts, retries with backoff, a circuit breaker) is kept per worker authority. One
-/// handle goes as <c>DELETE /volumes/{handle}</c>, several as one <c>POST /volumes/destroy</c>.
+/// handle goes as <c>DELETE /volumes/{handle}</c>, several as one <c>POST /volumes/destroy</c>; a
+/// create is <c>POST /volumes</c> (retrying it is safe: the handle is unique, a repeat answers 409).
 /// </summary>
 public sealed class HttpWorkerVolumeClient(IHttpClientFactory httpClientFactory, IOptions<WorkerClientOptions> options) : IWorkerVolumeClient
 {
     public const string ClientName = "atc-gc-workers";
+
+    public async Task<WorkerCreation> CreateAsync(WorkerEndpoint worker, CreateVolumeRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(worker);
+        ArgumentNullException.ThrowIfNull(request);
+        try
+        {
+            using var message = Authorized(worker, new HttpRequestMessage(HttpMethod.Post, new Uri(worker.BaseUrl, VolumeProtocol.VolumesPath))
+            {
+                Content = JsonContent.Create(request, options: VolumeProtocol.Json),
+            });
+            using var response = await httpClientFactory.CreateClient(ClientName).SendAsync(message, cancellationToken);
+            return response.StatusCode switch
+            {
+                HttpStatusCode.Created => new WorkerCreation(
+                    WorkerCreateOutcome.Created, await response.Content.ReadFromJsonAsync<VolumeDto>(VolumeProtocol.Json, cancellationToken)),
+                HttpStatusCode.Conflict => new WorkerCreation(WorkerCreateOutcome.AlreadyExists, Error: await FailureAsync(response, cancellationToken)),
+                HttpStatusCode.NotFound when request.Strategy?.Parent is not null =>
+                    new WorkerCreation(WorkerCreateOutcome.ParentNotFound, Error: await FailureAsync(response, cancellationToken)),
+                _ => new WorkerCreation(WorkerCreateOutcome.Refused, Error: await FailureAsync(response, cancellationToken)),
+            };
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            return new WorkerCreation(WorkerCreateOutcome.Unreachable, Error: Describe(ex));
+        }
+    }
+
+    public async Task<WorkerLookup> FindAsync(WorkerEndpoint worker, string handle, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(worker);
+        try
+        {
+            using var message = Authorized(worker, new HttpRequestMessage(
+                HttpMethod.Get, new Uri(worker.BaseUrl, $"{VolumeProtocol.VolumesPath}/{Uri.EscapeDataString(handle)}")));
+            using var response = await httpClientFactory.CreateClient(ClientName).SendAsync(message, cancellationToken);
+            return response.StatusCode switch
+            {
+                HttpStatusCode.OK => new WorkerLookup(true, await response.Content.ReadFromJsonAsync<VolumeDto>(VolumeProtocol.Json, cancellationToken)),
+                HttpStatusCode.NotFound => new WorkerLookup(true, null),
+                _ => new WorkerLookup(false, null, await FailureAsync(response, cancellationToken)),
+            };
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            return new WorkerLookup(false, null, Describe(ex));
+        }
+    }
+
+    private HttpRequestMessage Authorized(WorkerEndpoint worker, HttpRequestMessage message)
+    {
+        var secret = options.Value.TokenSecret ?? throw new InvalidOperationException(WorkerClientOptions.MissingSecret);
+        message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", WorkerTokens.Derive(secret, worker.Name));
+        return message;
+    }
 
     public async Task<IReadOnlyList<VolumeDeletion>> DestroyAsync(
         WorkerEndpoint worker, IReadOnlyList<string> handles, CancellationToken cancellationToken)

@@ -14,6 +14,11 @@ public static class WorkerClientServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddAtcGcWorkerClient(this IServiceCollection services, IConfiguration configuration)
     {
+        if (services.Any(d => d.ServiceType == typeof(IWorkerVolumeClient)))
+        {
+            return services; // once: a second resilience handler would wrap the first
+        }
+
         services.AddOptions<WorkerClientOptions>()
             .Bind(configuration.GetSection(WorkerClientOptions.Section))
             .ValidateDataAnnotations()

@@ -1,6 +1,9 @@
+using System.Net;
+using System.Net.Http.Json;
 using Atc.Gc.Lifecycle;
 using Atc.Gc.Model;
 using Atc.Gc.Scheduling;
+using Atc.Gc.Workers;
 using Dapper;
 using Npgsql;
 
@@ -56,6 +59,31 @@ public sealed class Scenario(AtcGcStore store, NpgsqlDataSource dataSource)
         var orphan = await OrphanAsync(VolumeState.Initialized, worker);
         Assert.Equal(TransitionOutcome.Applied, (await store.Volumes.DestroyAsync(orphan.Id)).Outcome);
         return (await store.Volumes.FindAsync(orphan.Id))!;
+    }
+
+    /// <summary>
+    /// Ready volumes on a real agent, owned by one new container, made the way a scheduler makes them:
+    /// a row, then the directory on the agent, then the marks.
+    /// </summary>
+    public async Task<(long ContainerId, IReadOnlyList<Volume> Volumes)> VolumesOnAgentAsync(AgentInstance agent, int count)
+    {
+        var container = await ContainerAsync(agent.Name);
+        var volumes = new List<Volume>();
+        using var client = agent.Client();
+        for (var i = 0; i < count; i++)
+        {
+            var volume = (await store.Volumes.CreateAsync(agent.Name, VolumeOwners.Container(container.Id))).Volume!;
+            var response = await client.PostAsJsonAsync("volumes", new CreateVolumeRequest(volume.Handle));
+            Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+            foreach (var trigger in PathTo(VolumeState.Initialized))
+            {
+                Assert.True((await store.Volumes.TransitionAsync(volume.Id, trigger)).Succeeded);
+            }
+
+            volumes.Add(volume);
+        }
+
+        return (container.Id, volumes);
     }
 
     /// <summary>Deletes a container row: its volumes' container_id becomes NULL.</summary>

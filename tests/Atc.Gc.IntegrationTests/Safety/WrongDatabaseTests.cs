@@ -23,7 +23,7 @@ public sealed class WrongDatabaseTests(PostgresFixture fixture) : PostgresTest(f
         {
             agent = await AgentInstance.StartAsync("w1", orchestrator: original.BaseUrl);
             await Eventually.TrueAsync(async () => await Store.Workers.FindAsync("w1") is not null, "the agent registered");
-            volumes = await CreateVolumesAsync(agent, 3);
+            volumes = (await Given.VolumesOnAgentAsync(agent, 3)).Volumes;
             await Eventually.TrueAsync(async () => await ReportsSeenAsync(DataSource) > 0, "the agent reported");
         }
 
@@ -46,7 +46,7 @@ public sealed class WrongDatabaseTests(PostgresFixture fixture) : PostgresTest(f
         await using var orchestrator = await OrchestratorInstance.StartQuietAsync(DataSource);
         await using var agent = await AgentInstance.StartAsync("w1", orchestrator: orchestrator.BaseUrl);
         await Eventually.TrueAsync(async () => await Store.Workers.FindAsync("w1") is not null, "the agent registered");
-        var volumes = await CreateVolumesAsync(agent, 10);
+        var (_, volumes) = await Given.VolumesOnAgentAsync(agent, 10);
 
         // The database lost most of them (a restore from an older backup, say).
         await Given.ExecuteAsync("DELETE FROM volumes WHERE id = ANY(@ids)", new { ids = volumes.Skip(2).Select(v => v.Id).ToArray() });
@@ -59,22 +59,5 @@ public sealed class WrongDatabaseTests(PostgresFixture fixture) : PostgresTest(f
     {
         await using var command = dataSource.CreateCommand("SELECT count(*) FROM workers WHERE heartbeat_at > registered_at");
         return (long)(await command.ExecuteScalarAsync())!;
-    }
-
-    private async Task<IReadOnlyList<Volume>> CreateVolumesAsync(AgentInstance agent, int count)
-    {
-        var container = await Given.ContainerAsync(agent.Name);
-        var volumes = new List<Volume>();
-        using var client = agent.Client();
-        for (var i = 0; i < count; i++)
-        {
-            var volume = (await Store.Volumes.CreateAsync(agent.Name, VolumeOwners.Container(container.Id))).Volume!;
-            var response = await client.PostAsJsonAsync("volumes", new CreateVolumeRequest(volume.Handle));
-            Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-            await Store.Volumes.MarkCreatedAsync(volume.Id);
-            volumes.Add(volume);
-        }
-
-        return volumes;
     }
 }

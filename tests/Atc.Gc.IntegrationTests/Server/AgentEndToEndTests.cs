@@ -18,7 +18,7 @@ public sealed class AgentEndToEndTests(PostgresFixture fixture) : PostgresTest(f
         await using var orchestrator = await OrchestratorInstance.StartAsync(DataSource);
         await using var agent = await AgentInstance.StartAsync("w1", orchestrator: orchestrator.BaseUrl);
         await Eventually.TrueAsync(async () => await Store.Workers.FindAsync("w1") is not null, "the agent registered");
-        var (container, volumes) = await CreateVolumesAsync(agent, 3);
+        var (container, volumes) = await Given.VolumesOnAgentAsync(agent, 3);
 
         await Given.ReleaseContainerAsync(container);
 
@@ -33,7 +33,7 @@ public sealed class AgentEndToEndTests(PostgresFixture fixture) : PostgresTest(f
         await using var orchestrator = await OrchestratorInstance.StartAsync(DataSource);
         await using var agent = await AgentInstance.StartAsync("w1", orchestrator: orchestrator.BaseUrl);
         await Eventually.TrueAsync(async () => await Store.Workers.FindAsync("w1") is not null, "the agent registered");
-        await CreateVolumesAsync(agent, 4);
+        await Given.VolumesOnAgentAsync(agent, 4);
         await Given.ExecuteAsync("UPDATE workers SET state = 'stalled'");
 
         var pruned = await Store.Workers.PruneAsync("w1");
@@ -56,7 +56,7 @@ public sealed class AgentEndToEndTests(PostgresFixture fixture) : PostgresTest(f
         await using var orchestrator = await OrchestratorInstance.StartQuietAsync(DataSource, new Dictionary<string, string?> { ["Collector:MissingReports"] = "2" });
         await using var agent = await AgentInstance.StartAsync("w1", orchestrator: orchestrator.BaseUrl);
         await Eventually.TrueAsync(async () => await Store.Workers.FindAsync("w1") is not null, "the agent registered");
-        var (_, volumes) = await CreateVolumesAsync(agent, 2);
+        var (_, volumes) = await Given.VolumesOnAgentAsync(agent, 2);
         var collector = orchestrator.Services.GetRequiredService<GarbageCollector>();
 
         Directory.Delete(Path.GetDirectoryName(agent.Store.DataPathOf(volumes[0].Handle))!, recursive: true);
@@ -80,7 +80,7 @@ public sealed class AgentEndToEndTests(PostgresFixture fixture) : PostgresTest(f
         await using var orchestrator = await OrchestratorInstance.StartQuietAsync(DataSource);
         await using var agent = await AgentInstance.StartAsync("w1", orchestrator: orchestrator.BaseUrl);
         await Eventually.TrueAsync(async () => await Store.Workers.FindAsync("w1") is not null, "the agent registered");
-        var (_, volumes) = await CreateVolumesAsync(agent, 2);
+        var (_, volumes) = await Given.VolumesOnAgentAsync(agent, 2);
         var collector = orchestrator.Services.GetRequiredService<GarbageCollector>();
         await Given.ExecuteAsync("UPDATE volumes SET container_id = NULL WHERE id = @Id", new { volumes[0].Id });
         await collector.RunPassAsync(new PassRequest(Only: ["orphaned-volumes"]));
@@ -96,25 +96,5 @@ public sealed class AgentEndToEndTests(PostgresFixture fixture) : PostgresTest(f
         Assert.Null(await Store.Volumes.FindAsync(volumes[0].Id));
         Assert.NotNull(await Store.Volumes.FindAsync(volumes[1].Id));
         Assert.True(Directory.Exists(agent.Store.DataPathOf(volumes[1].Handle)));
-    }
-
-    /// <summary>Volumes created the way a scheduler creates them: a row, then the directory on the agent, then the marks.</summary>
-    private async Task<(long Container, IReadOnlyList<Volume> Volumes)> CreateVolumesAsync(AgentInstance agent, int count)
-    {
-        var container = await Given.ContainerAsync(agent.Name);
-        var volumes = new List<Volume>();
-        using var client = agent.Client();
-        for (var i = 0; i < count; i++)
-        {
-            var volume = (await Store.Volumes.CreateAsync(agent.Name, VolumeOwners.Container(container.Id))).Volume!;
-            var response = await client.PostAsJsonAsync("volumes", new CreateVolumeRequest(volume.Handle));
-            Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-            await Store.Volumes.MarkCreatedAsync(volume.Id);
-            await Store.Volumes.StartInitializingAsync(volume.Id);
-            await Store.Volumes.MarkInitializedAsync(volume.Id);
-            volumes.Add(volume);
-        }
-
-        return (container.Id, volumes);
     }
 }

@@ -20,13 +20,17 @@ namespace Atc.Gc.Cli.Demo;
 /// </summary>
 internal sealed class DemoCluster : IAsyncDisposable
 {
-    private DemoCluster(string directory, AtcGcDatabase database, WebApplication orchestrator, IReadOnlyList<AgentProcess> agents)
+    private readonly ServiceProvider scheduler;
+
+    private DemoCluster(string directory, AtcGcDatabase database, WebApplication orchestrator, IReadOnlyList<AgentProcess> agents, IConfiguration configuration)
     {
         Directory = directory;
         Database = database;
         Orchestrator = orchestrator;
         Agents = agents;
-        Store = new AtcGcStore(database.DataSource);
+        scheduler = new ServiceCollection().AddLogging().AddAtcGcStore(database.DataSource).AddAtcGcWorkerVolumes(configuration).BuildServiceProvider();
+        Store = scheduler.GetRequiredService<AtcGcStore>();
+        Volumes = scheduler.GetRequiredService<WorkerVolumes>();
     }
 
     public string Directory { get; }
@@ -38,6 +42,9 @@ internal sealed class DemoCluster : IAsyncDisposable
     public IReadOnlyList<AgentProcess> Agents { get; }
 
     public AtcGcStore Store { get; }
+
+    /// <summary>The library's operations the simulated scheduler makes volumes on the workers with.</summary>
+    public WorkerVolumes Volumes { get; }
 
     public bool KeepDirectory { get; set; }
 
@@ -98,7 +105,7 @@ internal sealed class DemoCluster : IAsyncDisposable
         }
 
         progress($"{agents.Count} worker agents registered: {string.Join(", ", agents.Select(a => $"{a.Name} on {a.BaseUrl}"))}");
-        return new DemoCluster(directory, database, orchestrator, agents);
+        return new DemoCluster(directory, database, orchestrator, agents, configuration);
     }
 
     public async ValueTask DisposeAsync()
@@ -108,6 +115,7 @@ internal sealed class DemoCluster : IAsyncDisposable
             await agent.DisposeAsync();
         }
 
+        await scheduler.DisposeAsync();
         await Orchestrator.StopAsync();
         await Orchestrator.DisposeAsync();
         await Database.DisposeAsync();

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Http.Json;
 using Atc.Gc.Model;
 using Atc.Gc.Scheduling;
 using Atc.Gc.Workers;
@@ -180,7 +178,8 @@ internal sealed class DemoScheduler(DemoCluster cluster, DemoOptions options, De
             var container = placed.Container ?? throw new InvalidOperationException($"container not created: {placed.Outcome} {placed.Detail}");
             await Store.Containers.MarkCreatedAsync(container.Id, ct);
 
-            // The input: the pipeline's repository at its latest commit, cached on this worker.
+            // The input: the pipeline's repository at its latest commit, cached on this worker (fetched
+            // here if it is not), and the container's copy-on-write child of it.
             int commit;
             lock (sync)
             {
@@ -190,43 +189,20 @@ internal sealed class DemoScheduler(DemoCluster cluster, DemoOptions options, De
             var cache = await Store.ResourceCaches.AcquireAsync(
                 job.ConfigId, $$"""{"ref":"{{job.Pipeline}}-{{commit:D4}}"}""", "depth=1", CacheUser.Build(build), ct);
             await Store.Pipelines.SetNextBuildInputAsync(job.Id, "repo", cache.Id, ct);
+            var input = Ready(await Volumes.MountResourceCacheAsync(agent.Name, cache.Id, container.Id, Fill(agent, random.Next(200_000, 600_000)), ct));
+            var parent = (await Store.Volumes.FindAsync(input.ParentId!.Value, ct))!;
+            Hold(holding, parent.Handle);
+            ledger.Created(input.Handle, agent.Name, ledger.SizeOf(parent.Handle));
+            Hold(holding, input.Handle);
+            releasedOnSuccess.Add(input.Handle);
 
-            // The container's copy of the input: a copy-on-write child of the cache's volume on this
-            // worker (made here if there is none). The child keeps its parent; until it exists the
-            // parent may be superseded or collected, and the child is refused — then look again.
-            for (var attempt = 0; attempt < 3; attempt++)
-            {
-                var cacheVolume = await Store.Volumes.FindReadyAsync(agent.Name, VolumeOwners.ResourceCache(cache.Id), ct)
-                    ?? await CreateFilledAsync(agent, new VolumeOwners(ContainerId: container.Id, ResourceCacheId: cache.Id), random.Next(200_000, 600_000));
-                var child = await Store.Volumes.CreateCopyOnWriteChildAsync(cacheVolume.Id, VolumeOwners.Container(container.Id), cancellationToken: ct);
-                if (!child.Succeeded)
-                {
-                    // The parent started being destroyed (its cache was cleared, or a newer volume superseded it).
-                    ledger.ChildRefused();
-                    continue;
-                }
-
-                Hold(holding, cacheVolume.Handle);
-                await CreateOnAgentAsync(agent, new CreateVolumeRequest(child.Volume!.Handle, new VolumeStrategyDto("cow", cacheVolume.Handle)), child.Volume.Id);
-                await MarkReadyAsync(child.Volume.Id);
-                ledger.Created(child.Volume.Handle, agent.Name, ledger.SizeOf(cacheVolume.Handle));
-                Hold(holding, child.Volume.Handle);
-                releasedOnSuccess.Add(child.Volume.Handle);
-                break;
-            }
-
-            // The job's task cache, and an output volume.
-            // The task cache volume is mounted: the container owns it while the build runs (another build's
-            // mount, or none ready, means a new one, which supersedes the older when it is ready).
+            // The job's task cache, mounted while the build runs, and an output volume.
             var taskCache = await Store.TaskCaches.FindOrCreateAsync(job.Id, "compile", "/root/.cache", TimeSpan.FromSeconds(20), ct);
-            var taskVolume = await Store.Volumes.FindReadyAsync(agent.Name, VolumeOwners.TaskCache(taskCache), ct);
-            if (taskVolume is null || await Store.Volumes.AttachOwnersAsync(taskVolume.Id, VolumeOwners.Container(container.Id), ct) != AttachOwnersOutcome.Attached)
-            {
-                taskVolume = await CreateFilledAsync(agent, new VolumeOwners(ContainerId: container.Id, TaskCacheId: taskCache), random.Next(50_000, 150_000));
-            }
-
+            var taskVolume = Ready(await Volumes.MountTaskCacheAsync(agent.Name, taskCache, container.Id, Fill(agent, random.Next(50_000, 150_000)), ct));
             Hold(holding, taskVolume.Handle);
-            var output = await CreateFilledAsync(agent, VolumeOwners.Container(container.Id), random.Next(20_000, 100_000));
+            var output = Ready(await Volumes.CreateOutputVolumeAsync(agent.Name, container.Id, ct));
+            await File.WriteAllBytesAsync(Path.Combine(agent.DataPath(output.Handle), "content.bin"), Content.AsMemory(0, random.Next(20_000, 100_000)).ToArray(), ct);
+            ledger.Created(output.Handle, agent.Name, new FileInfo(Path.Combine(agent.DataPath(output.Handle), "content.bin")).Length);
             Hold(holding, output.Handle);
             releasedOnSuccess.Add(output.Handle);
 
@@ -256,49 +232,30 @@ internal sealed class DemoScheduler(DemoCluster cluster, DemoOptions options, De
         }
     }
 
+    private WorkerVolumes Volumes => cluster.Volumes;
+
     private void Hold(List<string> holding, string handle)
     {
         ledger.Hold(handle);
         holding.Add(handle);
     }
 
-    /// <summary>A volume made the way a scheduler makes one: the row, the directory on the worker, the content, the marks.</summary>
-    private async Task<Volume> CreateFilledAsync(AgentProcess agent, VolumeOwners owners, int bytes)
+    private Volume Ready(ReadyVolumeResult result)
     {
-        var created = await Store.Volumes.CreateAsync(agent.Name, owners);
-        var volume = created.Volume ?? throw new InvalidOperationException($"volume not created: {created.Outcome} {created.Detail}");
-        await CreateOnAgentAsync(agent, new CreateVolumeRequest(volume.Handle), volume.Id);
-        await Store.Volumes.MarkCreatedAsync(volume.Id);
-        await Store.Volumes.StartInitializingAsync(volume.Id);
-        await File.WriteAllBytesAsync(Path.Combine(agent.DataPath(volume.Handle), "content.bin"), Content.AsMemory(0, bytes).ToArray());
-        await Store.Volumes.MarkInitializedAsync(volume.Id);
+        if (result.Outcome == ReadyVolumeOutcome.ParentNotReady)
+        {
+            ledger.ChildRefused();
+        }
+
+        return result.Volume ?? throw new InvalidOperationException($"volume not ready: {result.Outcome} {result.Detail}");
+    }
+
+    /// <summary>A fetch, simulated: the content written straight into the volume's directory on the worker.</summary>
+    private PopulateVolume Fill(AgentProcess agent, int bytes) => async (volume, _, ct) =>
+    {
+        await File.WriteAllBytesAsync(Path.Combine(agent.DataPath(volume.Handle), "content.bin"), Content.AsMemory(0, bytes).ToArray(), ct);
         ledger.Created(volume.Handle, agent.Name, bytes);
-        return volume;
-    }
-
-    private async Task CreateOnAgentAsync(AgentProcess agent, CreateVolumeRequest request, long volumeId)
-    {
-        try
-        {
-            var response = await agent.Client.PostAsJsonAsync("volumes", request, VolumeProtocol.Json);
-            if (response.StatusCode != HttpStatusCode.Created)
-            {
-                throw new InvalidOperationException($"creating {request.Handle} answered {(int)response.StatusCode}");
-            }
-        }
-        catch
-        {
-            await Store.Volumes.MarkFailedAsync(volumeId);
-            throw;
-        }
-    }
-
-    private async Task MarkReadyAsync(long volumeId)
-    {
-        await Store.Volumes.MarkCreatedAsync(volumeId);
-        await Store.Volumes.StartInitializingAsync(volumeId);
-        await Store.Volumes.MarkInitializedAsync(volumeId);
-    }
+    };
 
     private static byte[] CreateContent()
     {

@@ -1,5 +1,4 @@
 using Atc.Gc.Lifecycle;
-using Atc.Gc.Model;
 
 namespace Atc.Gc.Collection.Collectors;
 
@@ -10,15 +9,10 @@ namespace Atc.Gc.Collection.Collectors;
 /// counts). A missing parent is forgotten only after its children are gone: level by level, like
 /// everything else, so a volume with an owner, or with an owned descendant, is never forgotten.
 /// </summary>
-public sealed class MissingVolumeCollector : ChunkedCollector
+public sealed class MissingVolumeCollector()
+    : VolumeTransitionCollector(VolumeTrigger.Forget, $"v.missing_reports >= @reports AND {BulkVolumeTransition.OnCollectableWorker}")
 {
-    private static readonly string ForgetMissingVolumes = BulkVolumeTransition.Statement(
-        VolumeTransitions.For(VolumeTrigger.Forget),
-        condition: $"v.missing_reports >= @reports AND EXISTS (SELECT 1 FROM workers w WHERE w.name = v.worker_name AND {WorkerStates.CollectableSql("w")})");
-
     public override string Name => "missing-volumes";
-
-    protected override string Statement => ForgetMissingVolumes;
 
     protected override object? Parameters(CollectorOptions options) => new { reports = options.MissingReports };
 }
