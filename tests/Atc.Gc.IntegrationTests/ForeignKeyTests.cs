@@ -28,7 +28,7 @@ public sealed class ForeignKeyTests(PostgresFixture fixture) : PostgresTest(fixt
         await Given.WorkerAsync();
         var build = await Given.BuildAsync();
         var config = await Store.ResourceCaches.FindOrCreateConfigAsync("git", "source-1");
-        var cache = await Store.ResourceCaches.AcquireAsync(config, """{"ref":"abc"}""", "params-1", CacheUser.Build(build));
+        var cache = (await Store.ResourceCaches.AcquireAsync(config, """{"ref":"abc"}""", "params-1", CacheUser.Build(build))).Cache!;
 
         var ex = await Assert.ThrowsAsync<PostgresException>(() =>
             Given.ExecuteAsync("DELETE FROM resource_caches WHERE id = @Id", new { cache.Id }));
@@ -43,7 +43,7 @@ public sealed class ForeignKeyTests(PostgresFixture fixture) : PostgresTest(fixt
     {
         await Given.WorkerAsync();
         var config = await Store.ResourceCaches.FindOrCreateConfigAsync("git", "source-1");
-        var cache = await Store.ResourceCaches.FindOrCreateCacheAsync(config, """{"ref":"abc"}""", "params-1");
+        var cache = (await Store.ResourceCaches.FindOrCreateCacheAsync(config, """{"ref":"abc"}""", "params-1")).Cache!;
         var volume = await Given.VolumeAsync(VolumeState.Initialized, owners: VolumeOwners.ResourceCache(cache.Id));
 
         await Given.ExecuteAsync("DELETE FROM resource_caches WHERE id = @Id", new { cache.Id });
@@ -240,7 +240,7 @@ public sealed class ForeignKeyTests(PostgresFixture fixture) : PostgresTest(fixt
     {
         var build = await Given.BuildAsync();
         var imageConfig = await Store.ResourceCaches.FindOrCreateConfigAsync("registry-image", "custom-type-source");
-        var imageCache = await Store.ResourceCaches.AcquireAsync(imageConfig, """{"digest":"sha256:1"}""", "p", CacheUser.Build(build));
+        var imageCache = (await Store.ResourceCaches.AcquireAsync(imageConfig, """{"digest":"sha256:1"}""", "p", CacheUser.Build(build))).Cache!;
         await Store.ResourceCaches.FindOrCreateCustomConfigAsync(imageCache.Id, "resource-source");
         await Given.ExecuteAsync("DELETE FROM resource_cache_uses");
 

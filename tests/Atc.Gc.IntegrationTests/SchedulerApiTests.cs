@@ -74,9 +74,9 @@ public sealed class SchedulerApiTests(PostgresFixture fixture) : PostgresTest(fi
     {
         var config = await Store.ResourceCaches.FindOrCreateConfigAsync("git", "source");
 
-        var first = await Store.ResourceCaches.FindOrCreateCacheAsync(config, """{"ref":"abc","branch":"main"}""", "p");
-        var second = await Store.ResourceCaches.FindOrCreateCacheAsync(config, """{ "branch": "main", "ref": "abc" }""", "p");
-        var other = await Store.ResourceCaches.FindOrCreateCacheAsync(config, """{"ref":"def","branch":"main"}""", "p");
+        var first = (await Store.ResourceCaches.FindOrCreateCacheAsync(config, """{"ref":"abc","branch":"main"}""", "p")).Cache!;
+        var second = (await Store.ResourceCaches.FindOrCreateCacheAsync(config, """{ "branch": "main", "ref": "abc" }""", "p")).Cache!;
+        var other = (await Store.ResourceCaches.FindOrCreateCacheAsync(config, """{"ref":"def","branch":"main"}""", "p")).Cache!;
 
         Assert.Equal(first.Id, second.Id);
         Assert.Equal(first.VersionDigest, second.VersionDigest);
@@ -90,8 +90,8 @@ public sealed class SchedulerApiTests(PostgresFixture fixture) : PostgresTest(fi
         var build = await Given.BuildAsync();
         var config = await Store.ResourceCaches.FindOrCreateConfigAsync("git", "source");
 
-        var cache = await Store.ResourceCaches.AcquireAsync(config, """{"ref":"abc"}""", "p", CacheUser.Build(build));
-        var again = await Store.ResourceCaches.AcquireAsync(config, """{"ref":"abc"}""", "p", CacheUser.Build(build));
+        var cache = (await Store.ResourceCaches.AcquireAsync(config, """{"ref":"abc"}""", "p", CacheUser.Build(build))).Cache!;
+        var again = (await Store.ResourceCaches.AcquireAsync(config, """{"ref":"abc"}""", "p", CacheUser.Build(build))).Cache!;
 
         Assert.Equal(cache.Id, again.Id);
         Assert.Equal(2, await Given.ScalarAsync<int>(
@@ -223,7 +223,7 @@ public sealed class SchedulerApiTests(PostgresFixture fixture) : PostgresTest(fi
     {
         await Given.WorkerAsync();
         var config = await Store.ResourceCaches.FindOrCreateConfigAsync("git", "s");
-        var cache = await Store.ResourceCaches.FindOrCreateCacheAsync(config, "{}", "p");
+        var cache = (await Store.ResourceCaches.FindOrCreateCacheAsync(config, "{}", "p")).Cache!;
         var live = await Given.VolumeAsync(VolumeState.Initialized);
         var doomed = await Given.DestroyingAsync();
 

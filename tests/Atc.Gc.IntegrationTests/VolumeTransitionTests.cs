@@ -93,7 +93,7 @@ public sealed class VolumeTransitionTests(PostgresFixture fixture) : PostgresTes
         VolumeOwners owners = ownerKind switch
         {
             "container" => VolumeOwners.Container((await Given.ContainerAsync()).Id),
-            "resource cache" => VolumeOwners.ResourceCache((await Store.ResourceCaches.FindOrCreateCacheAsync(config, "{}", "p")).Id),
+            "resource cache" => VolumeOwners.ResourceCache((await Store.ResourceCaches.FindOrCreateCacheAsync(config, "{}", "p")).Cache!.Id),
             "base resource type" => VolumeOwners.BaseResourceType(types[0].Id),
             _ => VolumeOwners.TaskCache(await Store.TaskCaches.FindOrCreateAsync(job, "step", "/cache")),
         };

@@ -127,6 +127,22 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         return server;
     }
 
+    /// <summary>
+    /// Restarts the server (fast shutdown: sessions are cut), as an outage would; for fault-injecting
+    /// tests. The new server inherits pg_ctl's output, so that goes to the cluster's log rather than to
+    /// a pipe this process would wait on for as long as the server runs.
+    /// </summary>
+    internal async Task RestartAsync(CancellationToken cancellationToken)
+    {
+        var log = Path.Combine(Directory, "postgres.log");
+        var result = await ServerProcess.RunAsync(
+            "/bin/sh", ["-c", $"exec '{binaries.PgCtl}' restart -D '{DataDirectory}' -m fast -w -t 60 >> '{log}' 2>&1"], cancellationToken);
+        if (result.ExitCode != 0)
+        {
+            throw new EmbeddedPostgresException($"restarting embedded PostgreSQL failed: {LastLine(result.Output)}");
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (!OwnsServer || Interlocked.Exchange(ref stopped, 1) == 1)

@@ -7,6 +7,30 @@ namespace Atc.Gc.Scheduling;
 /// <summary>A <c>resource_caches</c> row: one version of a resource config fetched with some params.</summary>
 public sealed record ResourceCache(long Id, long ResourceConfigId, string Version, string VersionDigest, string ParamsHash);
 
+/// <summary>How finding, creating or using a resource cache ended.</summary>
+public enum CacheOutcome
+{
+    /// <summary>The cache exists (found or created) and, when a use was asked for, the use is recorded.</summary>
+    Ready,
+
+    /// <summary>The resource config does not exist (any more): the collector deleted it after its grace. Find or create the config again.</summary>
+    ConfigGone,
+
+    /// <summary>The cache does not exist (any more): the collector or an operator deleted it first.</summary>
+    CacheGone,
+
+    /// <summary>The build, resource or resource type named as the user does not exist (any more).</summary>
+    HolderGone,
+}
+
+/// <param name="Cache">The cache when <see cref="Outcome"/> is <see cref="CacheOutcome.Ready"/> (unset for <see cref="ResourceCacheRepository.UseAsync"/>).</param>
+/// <param name="UseId">The use recorded, when one was asked for.</param>
+/// <param name="Detail">Why it is not ready.</param>
+public sealed record CacheResult(CacheOutcome Outcome, ResourceCache? Cache = null, long? UseId = null, string? Detail = null)
+{
+    public bool Succeeded => Outcome == CacheOutcome.Ready;
+}
+
 /// <summary>Who holds a resource cache use: a build, or a resource or resource type on its own behalf.</summary>
 public sealed record CacheUser(long? BuildId = null, long? ResourceId = null, long? ResourceTypeId = null)
 {
@@ -59,9 +83,10 @@ public sealed class ResourceCacheRepository(NpgsqlDataSource dataSource)
     /// <summary>
     /// Finds or creates the cache of a version and records a use by <paramref name="user"/> in the same
     /// statement, so the cache is never visible to the collector without the use that keeps it.
-    /// <paramref name="versionJson"/> is a JSON object; its digest does not depend on key order.
+    /// <paramref name="versionJson"/> is a JSON object; its digest does not depend on key order. A
+    /// config or a user that went away comes back as a typed result.
     /// </summary>
-    public async Task<ResourceCache> AcquireAsync(
+    public Task<CacheResult> AcquireAsync(
         long resourceConfigId, string versionJson, string paramsHash, CacheUser user, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(user);
@@ -72,45 +97,73 @@ public sealed class ResourceCacheRepository(NpgsqlDataSource dataSource)
 
         RequireJsonObject(versionJson);
         ArgumentNullException.ThrowIfNull(paramsHash);
-        return await dataSource.QuerySingleOrDefaultAsync<ResourceCache>(
-            $"""
-            WITH cache AS (
-                {UpsertCache}
-                RETURNING id, resource_config_id, version::text AS version, version_digest, params_hash
-            ), used AS (
-                INSERT INTO resource_cache_uses (resource_cache_id, build_id, resource_id, resource_type_id)
-                SELECT id, @BuildId, @ResourceId, @ResourceTypeId FROM cache
-            )
-            SELECT id, resource_config_id, version, version_digest, params_hash FROM cache
-            """,
-            new { resourceConfigId, versionJson, paramsHash, user.BuildId, user.ResourceId, user.ResourceTypeId },
-            cancellationToken) ?? throw new InvalidOperationException("the cache upsert returned no row");
+        return TypedAsync(async () =>
+        {
+            var row = await dataSource.QuerySingleOrDefaultAsync<AcquiredRow>(
+                $"""
+                WITH cache AS (
+                    {UpsertCache}
+                    RETURNING id, resource_config_id, version::text AS version, version_digest, params_hash
+                ), used AS (
+                    INSERT INTO resource_cache_uses (resource_cache_id, build_id, resource_id, resource_type_id)
+                    SELECT id, @BuildId, @ResourceId, @ResourceTypeId FROM cache
+                    RETURNING id
+                )
+                SELECT c.id, c.resource_config_id, c.version, c.version_digest, c.params_hash, (SELECT id FROM used) AS use_id FROM cache c
+                """,
+                new { resourceConfigId, versionJson, paramsHash, user.BuildId, user.ResourceId, user.ResourceTypeId },
+                cancellationToken) ?? throw new InvalidOperationException("the cache upsert returned no row");
+            return new CacheResult(CacheOutcome.Ready, new ResourceCache(row.Id, row.ResourceConfigId, row.Version, row.VersionDigest, row.ParamsHash), row.UseId);
+        }, resourceConfigId);
     }
 
     /// <summary>Finds or creates the cache of a version without recording a use.</summary>
-    public async Task<ResourceCache> FindOrCreateCacheAsync(
+    public Task<CacheResult> FindOrCreateCacheAsync(
         long resourceConfigId, string versionJson, string paramsHash, CancellationToken cancellationToken = default)
     {
         RequireJsonObject(versionJson);
         ArgumentNullException.ThrowIfNull(paramsHash);
-        return await dataSource.QuerySingleOrDefaultAsync<ResourceCache>(
-            $"""
-            {UpsertCache}
-            RETURNING id, resource_config_id, version::text AS version, version_digest, params_hash
-            """, new { resourceConfigId, versionJson, paramsHash }, cancellationToken)
-            ?? throw new InvalidOperationException("the cache upsert returned no row");
+        return TypedAsync(async () => new CacheResult(
+            CacheOutcome.Ready,
+            await dataSource.QuerySingleOrDefaultAsync<ResourceCache>(
+                $"""
+                {UpsertCache}
+                RETURNING id, resource_config_id, version::text AS version, version_digest, params_hash
+                """, new { resourceConfigId, versionJson, paramsHash }, cancellationToken)
+            ?? throw new InvalidOperationException("the cache upsert returned no row")), resourceConfigId);
     }
 
-    /// <summary>Records a use of an existing cache; returns the use's id.</summary>
-    public Task<long> UseAsync(long resourceCacheId, CacheUser user, CancellationToken cancellationToken = default)
+    /// <summary>Records a use of an existing cache. A cache being deleted makes the use wait and then come back as <see cref="CacheOutcome.CacheGone"/>.</summary>
+    public Task<CacheResult> UseAsync(long resourceCacheId, CacheUser user, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(user);
-        return dataSource.ScalarAsync<long>(
+        return TypedAsync(async () => new CacheResult(CacheOutcome.Ready, UseId: await dataSource.ScalarAsync<long>(
             """
             INSERT INTO resource_cache_uses (resource_cache_id, build_id, resource_id, resource_type_id)
             VALUES (@resourceCacheId, @BuildId, @ResourceId, @ResourceTypeId)
             RETURNING id
-            """, new { resourceCacheId, user.BuildId, user.ResourceId, user.ResourceTypeId }, cancellationToken);
+            """, new { resourceCacheId, user.BuildId, user.ResourceId, user.ResourceTypeId }, cancellationToken)), null);
+    }
+
+    /// <summary>A foreign key refusing the statement, as the result it means.</summary>
+    private static async Task<CacheResult> TypedAsync(Func<Task<CacheResult>> statement, long? resourceConfigId)
+    {
+        try
+        {
+            return await statement();
+        }
+        catch (PostgresException ex) when (ex.IsForeignKeyViolation("resource_caches_resource_config_id_fkey"))
+        {
+            return new CacheResult(CacheOutcome.ConfigGone, Detail: $"resource config {resourceConfigId} does not exist");
+        }
+        catch (PostgresException ex) when (ex.IsForeignKeyViolation("resource_cache_uses_resource_cache_id_fkey"))
+        {
+            return new CacheResult(CacheOutcome.CacheGone, Detail: ex.Detail);
+        }
+        catch (PostgresException ex) when (ex.IsForeignKeyViolation())
+        {
+            return new CacheResult(CacheOutcome.HolderGone, Detail: $"{ex.ConstraintName}: {ex.Detail}");
+        }
     }
 
     // The digest is computed by the server from the jsonb form, which orders keys canonically. The
@@ -124,6 +177,21 @@ public sealed class ResourceCacheRepository(NpgsqlDataSource dataSource)
                 ON CONFLICT (resource_config_id, version_digest, params_hash)
                 DO UPDATE SET params_hash = EXCLUDED.params_hash
         """;
+
+    private sealed class AcquiredRow
+    {
+        public long Id { get; init; }
+
+        public long ResourceConfigId { get; init; }
+
+        public string Version { get; init; } = string.Empty;
+
+        public string VersionDigest { get; init; } = string.Empty;
+
+        public string ParamsHash { get; init; } = string.Empty;
+
+        public long? UseId { get; init; }
+    }
 
     private static void RequireJsonObject(string versionJson)
     {

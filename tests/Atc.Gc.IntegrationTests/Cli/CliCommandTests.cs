@@ -115,8 +115,8 @@ public sealed class CliCommandTests(PostgresFixture fixture) : PostgresTest(fixt
         await Store.Pipelines.EnsureResourceAsync(pipeline, "repo", config);
         var finished = await Store.Builds.CreateAsync(job);
         var running = await Store.Builds.CreateAsync(job);
-        var old = await Store.ResourceCaches.AcquireAsync(config, """{"ref":"old"}""", "p", CacheUser.Build(finished));
-        var current = await Store.ResourceCaches.AcquireAsync(config, """{"ref":"new"}""", "p", CacheUser.Build(running));
+        var old = (await Store.ResourceCaches.AcquireAsync(config, """{"ref":"old"}""", "p", CacheUser.Build(finished))).Cache!;
+        var current = (await Store.ResourceCaches.AcquireAsync(config, """{"ref":"new"}""", "p", CacheUser.Build(running))).Cache!;
         await Store.Builds.FinishAsync(finished, BuildStatus.Succeeded);
         var oldVolume = await Given.VolumeAsync(VolumeState.Initialized, "w1", VolumeOwners.ResourceCache(old.Id));
 
@@ -137,7 +137,7 @@ public sealed class CliCommandTests(PostgresFixture fixture) : PostgresTest(fixt
         var config = await Store.ResourceCaches.FindOrCreateConfigAsync("git", "s");
         await Store.Pipelines.EnsureResourceAsync(pipeline, "repo", config);
         await Store.ResourceCaches.FindOrCreateCacheAsync(config, """{"ref":"a","branch":"main"}""", "p");
-        var kept = await Store.ResourceCaches.FindOrCreateCacheAsync(config, """{"ref":"b"}""", "p");
+        var kept = (await Store.ResourceCaches.FindOrCreateCacheAsync(config, """{"ref":"b"}""", "p")).Cache!;
 
         var result = await JsonAsync("clear-resource-cache", "--pipeline", "main", "--resource", "repo", "--version", """{"branch":"main","ref":"a"}""", "--json");
 

@@ -14,7 +14,7 @@ public sealed class CacheCollectorTests(PostgresFixture fixture) : PostgresTest(
         var config = await Store.ResourceCaches.FindOrCreateConfigAsync("git", "s");
         var released = await Given.BuildAsync();
         var running = await Given.BuildAsync();
-        var cache = await Store.ResourceCaches.AcquireAsync(config, """{"v":"1"}""", "p", CacheUser.Build(released));
+        var cache = (await Store.ResourceCaches.AcquireAsync(config, """{"v":"1"}""", "p", CacheUser.Build(released))).Cache!;
         await Store.ResourceCaches.UseAsync(cache.Id, CacheUser.Build(running));
         await Given.ExecuteAsync("UPDATE builds SET status = 'succeeded', released_at = now() WHERE id = @released", new { released });
         await using var harness = new CollectorHarness(DataSource);
@@ -33,7 +33,7 @@ public sealed class CacheCollectorTests(PostgresFixture fixture) : PostgresTest(
         var kept = await Store.Pipelines.EnsureResourceAsync(pipeline, "kept", config);
         var removed = await Store.Pipelines.EnsureResourceAsync(pipeline, "removed", config);
         var removedType = await Store.Pipelines.EnsureResourceTypeAsync(pipeline, "custom", config);
-        var cache = await Store.ResourceCaches.AcquireAsync(config, """{"v":"1"}""", "p", CacheUser.Resource(kept));
+        var cache = (await Store.ResourceCaches.AcquireAsync(config, """{"v":"1"}""", "p", CacheUser.Resource(kept))).Cache!;
         await Store.ResourceCaches.UseAsync(cache.Id, CacheUser.Resource(removed));
         await Store.ResourceCaches.UseAsync(cache.Id, CacheUser.ResourceType(removedType));
         await Given.ExecuteAsync("UPDATE resources SET active = false WHERE id = @removed", new { removed });
@@ -148,6 +148,25 @@ public sealed class CacheCollectorTests(PostgresFixture fixture) : PostgresTest(
     }
 
     [Fact]
+    public async Task A_use_of_a_config_or_cache_the_collector_deleted_is_a_typed_result_not_an_exception()
+    {
+        var build = await Given.BuildAsync();
+        var config = await Store.ResourceCaches.FindOrCreateConfigAsync("registry-image", "nothing-points-at-it");
+        var cache = (await Store.ResourceCaches.FindOrCreateCacheAsync(config, """{"digest":"a"}""", "p")).Cache!;
+        await using var harness = new CollectorHarness(DataSource, new Dictionary<string, string?> { ["Collector:ResourceConfigGrace"] = "00:00:00" });
+        await Given.ExecuteAsync("UPDATE resource_configs SET last_referenced_at = now() - interval '1 hour'");
+        await harness.RunAsync("resource-caches");
+        await harness.RunAsync("resource-configs");
+
+        var acquired = await Store.ResourceCaches.AcquireAsync(config, """{"digest":"b"}""", "p", CacheUser.Build(build));
+        var used = await Store.ResourceCaches.UseAsync(cache.Id, CacheUser.Build(build));
+
+        Assert.Equal(CacheOutcome.ConfigGone, acquired.Outcome);
+        Assert.Equal(CacheOutcome.CacheGone, used.Outcome);
+        Assert.Equal(0, await Given.ScalarAsync<int>("SELECT count(*) FROM resource_cache_uses"));
+    }
+
+    [Fact]
     public async Task A_pin_on_a_cache_the_collector_deleted_is_refused_as_a_typed_result()
     {
         var job = await Given.JobAsync();
@@ -214,7 +233,7 @@ public sealed class CacheCollectorTests(PostgresFixture fixture) : PostgresTest(
     private async Task<long> CacheAsync(string version = """{"v":"1"}""")
     {
         var config = await Store.ResourceCaches.FindOrCreateConfigAsync("git", "s");
-        return (await Store.ResourceCaches.FindOrCreateCacheAsync(config, version, "p")).Id;
+        return (await Store.ResourceCaches.FindOrCreateCacheAsync(config, version, "p")).Cache!.Id;
     }
 
     private async Task<long[]> CacheIdsAsync() => [.. await Given.QueryAsync<long>("SELECT id FROM resource_caches ORDER BY id")];

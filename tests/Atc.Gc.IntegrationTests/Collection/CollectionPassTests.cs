@@ -31,7 +31,7 @@ public sealed class CollectionPassTests(PostgresFixture fixture) : PostgresTest(
         var build = await Given.BuildAsync();
         var container = (await Store.Containers.CreateAsync("w1", ContainerOwner.Build(build))).Container!;
         var config = await Store.ResourceCaches.FindOrCreateConfigAsync("git", "s");
-        var cache = await Store.ResourceCaches.AcquireAsync(config, """{"ref":"1"}""", "p", CacheUser.Build(build));
+        var cache = (await Store.ResourceCaches.AcquireAsync(config, """{"ref":"1"}""", "p", CacheUser.Build(build))).Cache!;
         var cacheVolume = await Given.VolumeAsync(Lifecycle.VolumeState.Initialized, "w1", new VolumeOwners(ContainerId: container.Id, ResourceCacheId: cache.Id));
         var child = (await Store.Volumes.CreateCopyOnWriteChildAsync(cacheVolume.Id, VolumeOwners.Container(container.Id))).Volume!;
         await Store.Volumes.MarkCreatedAsync(child.Id);

@@ -106,6 +106,6 @@ public sealed class SupersededVolumeTests(PostgresFixture fixture) : PostgresTes
     private async Task<long> CacheAsync()
     {
         var config = await Store.ResourceCaches.FindOrCreateConfigAsync("git", "s");
-        return (await Store.ResourceCaches.FindOrCreateCacheAsync(config, "{}", "p")).Id;
+        return (await Store.ResourceCaches.FindOrCreateCacheAsync(config, "{}", "p")).Cache!.Id;
     }
 }

@@ -104,7 +104,7 @@ public sealed class VolumeCollectorTests(PostgresFixture fixture) : PostgresTest
         var worker = await Fleet.AddAsync("w1");
         var (container, volumes) = await Fleet.VolumesAsync(worker, 1);
         var config = await Store.ResourceCaches.FindOrCreateConfigAsync("git", "s");
-        var cache = await Store.ResourceCaches.FindOrCreateCacheAsync(config, "{}", "p");
+        var cache = (await Store.ResourceCaches.FindOrCreateCacheAsync(config, "{}", "p")).Cache!;
         var failedOfCache = await Given.VolumeAsync(VolumeState.Failed, "w1", VolumeOwners.ResourceCache(cache.Id));
         var failedOfContainer = await Given.VolumeAsync(VolumeState.Failed, "w1", VolumeOwners.Container(container));
         worker.Hold([failedOfCache.Handle, failedOfContainer.Handle]);

@@ -47,7 +47,7 @@ public sealed class WorkerLifecycleTests(PostgresFixture fixture) : PostgresTest
     {
         await Given.WorkerAsync("w1");
         var config = await Store.ResourceCaches.FindOrCreateConfigAsync("git", "s");
-        var cache = await Store.ResourceCaches.FindOrCreateCacheAsync(config, "{}", "p");
+        var cache = (await Store.ResourceCaches.FindOrCreateCacheAsync(config, "{}", "p")).Cache!;
         await Given.VolumeAsync(VolumeState.Initialized, "w1", VolumeOwners.ResourceCache(cache.Id));
         await Store.Workers.RetireAsync("w1");
         await using var harness = new CollectorHarness(DataSource);

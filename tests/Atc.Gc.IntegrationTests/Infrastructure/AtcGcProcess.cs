@@ -31,6 +31,9 @@ public sealed class AtcGcProcess : IAsyncDisposable
 
     public bool HasExited => process.HasExited;
 
+    /// <summary>The process id (for signals: SIGSTOP to hang it, SIGCONT to resume it).</summary>
+    public int Id => process.Id;
+
     /// <summary>
     /// atc-gc.dll in the command-line project's own output folder, built in the same configuration as
     /// these tests (…/tests/X/bin/&lt;configuration&gt;/net10.0 → …/tools/Atc.Gc.Cli/bin/&lt;configuration&gt;/net10.0).

@@ -32,7 +32,7 @@ public sealed class ClearDuringUseTests(PostgresFixture fixture) : PostgresTest(
 
         var clear = new CacheInvalidation(DataSource).ClearResourceCacheAsync("main", "repo");
         await RaceWindow.WaitForStatementAsync(DataSource, "FROM resource_caches c");
-        var used = await Store.ResourceCaches.AcquireAsync(config, $$"""{"v":"{{Versions}}"}""", "p", CacheUser.Build(build));
+        var used = (await Store.ResourceCaches.AcquireAsync(config, $$"""{"v":"{{Versions}}"}""", "p", CacheUser.Build(build))).Cache!;
         var result = await clear;
 
         Assert.Equal(1, await Given.ScalarAsync<int>("SELECT count(*) FROM resource_caches WHERE id = @Id", new { used.Id }));

@@ -122,6 +122,6 @@ public sealed class WorkerVolumesTests(PostgresFixture fixture) : PostgresTest(f
     private async Task<long> CacheAsync()
     {
         var config = await Store.ResourceCaches.FindOrCreateConfigAsync("git", "s");
-        return (await Store.ResourceCaches.FindOrCreateCacheAsync(config, """{"ref":"a"}""", "p")).Id;
+        return (await Store.ResourceCaches.FindOrCreateCacheAsync(config, """{"ref":"a"}""", "p")).Cache!.Id;
     }
 }

@@ -29,7 +29,7 @@ public sealed class AgentProcessTests(PostgresFixture fixture) : PostgresTest(fi
         var environment = new Dictionary<string, string?> { ["ATC_GC_WORKER_TOKEN"] = token };
         try
         {
-            var agent = AtcGcProcess.Start(arguments, environment);
+            await using var agent = AtcGcProcess.Start(arguments, environment);
             await Eventually.TrueAsync(async () => await Store.Workers.FindAsync("w1") is not null, "the agent process registered", TimeSpan.FromSeconds(30), () => agent.Output);
             var handles = await CreateVolumesAsync(port, token, 3);
 

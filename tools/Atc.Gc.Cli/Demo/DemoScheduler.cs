@@ -186,8 +186,9 @@ internal sealed class DemoScheduler(DemoCluster cluster, DemoOptions options, De
                 commit = commits[job.Pipeline];
             }
 
-            var cache = await Store.ResourceCaches.AcquireAsync(
+            var acquired = await Store.ResourceCaches.AcquireAsync(
                 job.ConfigId, $$"""{"ref":"{{job.Pipeline}}-{{commit:D4}}"}""", "depth=1", CacheUser.Build(build), ct);
+            var cache = acquired.Cache ?? throw new InvalidOperationException($"cache not acquired: {acquired.Outcome} {acquired.Detail}");
             await Store.Pipelines.SetNextBuildInputAsync(job.Id, "repo", cache.Id, ct);
             var input = Ready(await Volumes.MountResourceCacheAsync(agent.Name, cache.Id, container.Id, Fill(agent, random.Next(200_000, 600_000)), ct));
             var parent = (await Store.Volumes.FindAsync(input.ParentId!.Value, ct))!;
