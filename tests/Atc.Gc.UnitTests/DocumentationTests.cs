@@ -13,6 +13,18 @@ public sealed class DocumentationTests
     public void The_mermaid_diagram_in_docs_is_what_the_definition_renders() =>
         Assert.Equal(Normalize(VolumeLifecycle.ToMermaid()), Normalize(File.ReadAllText(RepositoryFile("docs", "volume-lifecycle.mmd"))));
 
+    /// <summary>Every region of the quick start sample marked for the README appears in README.md as it is in the program.</summary>
+    [Fact]
+    public void The_readme_shows_the_quick_start_sample_as_it_is()
+    {
+        var program = File.ReadAllText(RepositoryFile("samples", "Atc.Gc.Samples.QuickStart", "Program.cs")).ReplaceLineEndings("\n");
+        var readme = File.ReadAllText(RepositoryFile("README.md")).ReplaceLineEndings("\n");
+        var regions = System.Text.RegularExpressions.Regex.Matches(program, @"// README:begin \w+\n(.*?)// README:end", System.Text.RegularExpressions.RegexOptions.Singleline);
+
+        Assert.NotEmpty(regions);
+        Assert.All(regions, region => Assert.Contains(region.Groups[1].Value.TrimEnd(), readme, StringComparison.Ordinal));
+    }
+
     private static string Normalize(string text) => text.ReplaceLineEndings("\n").Trim();
 
     private static string RepositoryFile(params string[] parts)

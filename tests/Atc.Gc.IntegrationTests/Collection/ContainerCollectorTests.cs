@@ -105,4 +105,18 @@ public sealed class ContainerCollectorTests(PostgresFixture fixture) : PostgresT
         Assert.Null(await Store.Containers.FindAsync(old.Id));
         Assert.NotNull(await Store.Containers.FindAsync(young.Id));
     }
+
+    [Fact]
+    public async Task A_container_still_creating_when_its_build_is_released_is_destroyed_without_waiting_for_the_setup_timeout()
+    {
+        await Given.WorkerAsync();
+        var build = await Given.BuildAsync();
+        var container = await Given.ContainerAsync(buildId: build);
+        await Store.Builds.FinishAsync(build, BuildStatus.Succeeded);
+        await using var harness = new CollectorHarness(DataSource);
+
+        await harness.RunAsync("builds", "containers");
+
+        Assert.Null(await Store.Containers.FindAsync(container.Id));
+    }
 }

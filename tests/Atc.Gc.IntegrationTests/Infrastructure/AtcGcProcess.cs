@@ -40,21 +40,21 @@ public sealed class AtcGcProcess : IAsyncDisposable
     /// </summary>
     public static string Binary { get; } = LocateBinary("Atc.Gc.Cli", "atc-gc.dll");
 
-    /// <summary>A tool's dll in its own project's output folder, in this test run's configuration.</summary>
-    public static string LocateBinary(string project, string dll)
+    /// <summary>A tool's (or, with <paramref name="folder"/>, a sample's) dll in its own project's output folder, in this test run's configuration.</summary>
+    public static string LocateBinary(string project, string dll, string folder = "tools")
     {
         var framework = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/'));
         var configuration = framework.Parent!;
         for (var dir = configuration.Parent; dir is not null; dir = dir.Parent)
         {
-            var candidate = Path.Combine(dir.FullName, "tools", project, "bin", configuration.Name, framework.Name, dll);
+            var candidate = Path.Combine(dir.FullName, folder, project, "bin", configuration.Name, framework.Name, dll);
             if (File.Exists(candidate))
             {
                 return candidate;
             }
         }
 
-        throw new FileNotFoundException($"{dll} was not found for {configuration.Name}/{framework.Name}: build tools/{project}");
+        throw new FileNotFoundException($"{dll} was not found for {configuration.Name}/{framework.Name}: build {folder}/{project}");
     }
 
     /// <summary>Starts <c>atc-gc</c> with <paramref name="arguments"/> and extra environment variables.</summary>

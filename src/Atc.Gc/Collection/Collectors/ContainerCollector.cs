@@ -50,7 +50,7 @@ public sealed class ContainerCollector : ICollector
             JOIN workers w ON w.name = c.worker_name
             WHERE c.id > @after
               AND {WorkerStates.CollectableSql("w")}
-              AND c.state IN ('created', 'failed')
+              AND c.state IN ('creating', 'created', 'failed')
               AND (c.state = 'failed'
                    OR (c.build_id IS NULL AND c.resource_config_id IS NULL)
                    OR (c.build_id IS NULL AND c.created_at < now() - @checkLifetimeSeconds * interval '1 second')
