@@ -12,6 +12,7 @@ var root = new RootCommand("atc-gc: volume lifecycle and garbage collection for 
 root.Subcommands.Add(MigrateCommand.Create(context));
 root.Subcommands.Add(StatesCommand.Create());
 root.Subcommands.Add(CollectCommand.Create(context));
+root.Subcommands.Add(GcCommand.Create(context));
 root.Subcommands.Add(ServeCommand.Create(context));
 root.Subcommands.Add(WorkerCommand.Create(context));
 root.Subcommands.Add(WorkerTokenCommand.Create(context));

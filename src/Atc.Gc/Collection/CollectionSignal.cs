@@ -10,7 +10,7 @@ namespace Atc.Gc.Collection;
 /// triggers are part of the schema). The signal folds any number of notifications into one
 /// pending request, so a burst of changes causes one pass, not one per change.
 /// </summary>
-public sealed class CollectionSignal(ILogger<CollectionSignal> logger)
+public sealed class CollectionSignal(ILogger<CollectionSignal> logger, TimeProvider time)
 {
     /// <summary>The PostgreSQL notification channel the schema's triggers notify.</summary>
     public const string Channel = "atc_gc_collect";
@@ -18,14 +18,23 @@ public sealed class CollectionSignal(ILogger<CollectionSignal> logger)
     private readonly Channel<string> pending = System.Threading.Channels.Channel.CreateBounded<string>(
         new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
 
-    /// <summary>Asks for a pass as soon as possible; requests made before it starts are folded into it.</summary>
-    public void Request(string reason) => pending.Writer.TryWrite(reason);
+    private long latest;
+
+    /// <summary>
+    /// Asks for a pass as soon as possible; requests made before it starts are folded into it. The pass
+    /// carries the time of the latest request it folded: only work started after that answers all of them.
+    /// </summary>
+    public void Request(string reason)
+    {
+        Interlocked.Exchange(ref latest, time.GetTimestamp());
+        pending.Writer.TryWrite(reason);
+    }
 
     /// <summary>
     /// Waits until a pass is requested or <paramref name="interval"/> passes; after a request, waits
     /// <paramref name="debounce"/> more so that related changes land in the same pass. Returns why.
     /// </summary>
-    public async Task<string> WaitAsync(TimeSpan interval, TimeSpan debounce, CancellationToken cancellationToken)
+    public async Task<PassCause> WaitAsync(TimeSpan interval, TimeSpan debounce, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(interval);
@@ -38,11 +47,11 @@ public sealed class CollectionSignal(ILogger<CollectionSignal> logger)
             }
 
             pending.Reader.TryRead(out _);
-            return reason;
+            return new PassCause(reason, PassTrigger.Signal, Interlocked.Read(ref latest));
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            return "interval";
+            return new PassCause("interval", PassTrigger.Interval, time.GetTimestamp());
         }
     }
 
@@ -83,3 +92,6 @@ public sealed class CollectionSignal(ILogger<CollectionSignal> logger)
         }
     }
 }
+
+/// <summary>Why a pass runs: a change signal (with when it arrived) or the interval.</summary>
+public sealed record PassCause(string Reason, PassTrigger Trigger, long At);

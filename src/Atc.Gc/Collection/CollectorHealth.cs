@@ -19,6 +19,9 @@ public sealed class CollectorHealth
 
     public string? LastError { get; private set; }
 
+    /// <summary>Set while an operator has paused collection (as the last pass saw it).</summary>
+    public CollectionPause? Paused { get; private set; }
+
     public void Record(PassReport report, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(report);
@@ -26,6 +29,12 @@ public sealed class CollectorHealth
         {
             LastPassAt = now;
             Passes++;
+            Paused = report.Paused;
+            if (report.Paused is not null)
+            {
+                return;
+            }
+
             if (report.Failed)
             {
                 ConsecutiveFailedPasses++;
@@ -52,6 +61,15 @@ public sealed class CollectorHealthCheck(CollectorHealth health, IOptions<Collec
             ["lastPassAt"] = health.LastPassAt?.ToString("O") ?? "never",
             ["lastSuccessfulPassAt"] = health.LastSuccessfulPassAt?.ToString("O") ?? "never",
         };
+        if (health.Paused is { } paused)
+        {
+            data["pausedBy"] = paused.PausedBy ?? "unknown";
+            data["pausedAt"] = paused.PausedAt?.ToString("O") ?? "unknown";
+            return Task.FromResult(HealthCheckResult.Degraded(
+                $"collection is paused by {paused.PausedBy} since {paused.PausedAt:O}{(paused.Reason is null ? string.Empty : ": " + paused.Reason)}; 'atc-gc gc resume' resumes it",
+                data: data));
+        }
+
         var result = health.ConsecutiveFailedPasses switch
         {
             0 => HealthCheckResult.Healthy("collection passes succeed", data),

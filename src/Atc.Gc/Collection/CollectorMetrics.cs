@@ -20,11 +20,20 @@ public sealed class CollectorMetrics
     private readonly Counter<long> volumesDestroyed;
     private readonly Counter<long> workerDeleteFailures;
     private readonly Counter<long> unknownHeld;
+    private readonly Counter<long> collectorSkipped;
 
-    public CollectorMetrics(IMeterFactory meterFactory)
+    public CollectorMetrics(IMeterFactory meterFactory, CollectorHealth health)
     {
         ArgumentNullException.ThrowIfNull(meterFactory);
+        ArgumentNullException.ThrowIfNull(health);
         var meter = meterFactory.Create(MeterName);
+        collectorSkipped = meter.CreateCounter<long>(
+            "atc_gc.collector.skipped", "{run}", "Collector runs left to another node (running there, or ran there since the interval or signal)");
+        meter.CreateObservableGauge(
+            "atc_gc.collection.paused", () => health.Paused is null ? 0 : 1, "{boolean}", "1 while an operator has paused collection (atc-gc gc pause)");
+        meter.CreateObservableGauge(
+            "atc_gc.pass.last_success", () => health.LastSuccessfulPassAt?.ToUnixTimeMilliseconds() / 1000.0 ?? 0, "s",
+            "When this node's last successful pass ended (Unix time; 0 before the first)");
         passDuration = meter.CreateHistogram<double>("atc_gc.pass.duration", "s", "Duration of a collection pass");
         collectorDuration = meter.CreateHistogram<double>("atc_gc.collector.duration", "s", "Duration of one collector in a pass");
         collectorExamined = meter.CreateCounter<long>("atc_gc.collector.examined", "{row}", "Rows a collector examined");
@@ -54,6 +63,9 @@ public sealed class CollectorMetrics
     }
 
     public void OrphansMarked(long count) => orphansMarked.Add(count);
+
+    public void CollectorSkipped(string collector) =>
+        collectorSkipped.Add(1, new KeyValuePair<string, object?>("atc_gc.collector", collector));
 
     public void FailedDiscarded(long count) => failedDiscarded.Add(count);
 

@@ -16,6 +16,14 @@ public sealed class CollectorOptions : IValidatableObject
     /// <summary>How long to gather further change signals before a signalled pass starts.</summary>
     public TimeSpan SignalDebounce { get; set; } = TimeSpan.FromMilliseconds(50);
 
+    /// <summary>
+    /// The share of the wall clock a node's passes may take (containerd's pause threshold): after a
+    /// pass that took <c>d</c>, the next waits until the budget has earned it back. Up to a second of
+    /// passes may run back to back after an idle spell.
+    /// </summary>
+    [Range(0.001, 1.0)]
+    public double MaxShareOfTime { get; set; } = 0.02;
+
     /// <summary>Rows one statement may change: locks stay short and memory flat on large tables.</summary>
     [Range(1, 100_000)]
     public int BatchSize { get; set; } = 5000;

@@ -5,19 +5,22 @@ namespace Atc.Gc.Collection;
 /// <param name="Changed">Rows it changed (released, deleted, marked, confirmed gone).</param>
 /// <param name="Details">Finer counts, by name (for example per worker).</param>
 /// <param name="Error">Why the collector failed this pass; it is retried on the next one.</param>
+/// <param name="Skipped">Why this node left the collector to another this pass (it is running there, or ran there since).</param>
 public sealed record CollectorReport(
     string Collector,
     long Examined,
     long Changed,
     TimeSpan Duration,
     IReadOnlyDictionary<string, long> Details,
-    string? Error = null)
+    string? Error = null,
+    string? Skipped = null)
 {
     public bool Failed => Error is not null;
 }
 
 /// <summary>What one pass did, collector by collector, in the order they ran.</summary>
-public sealed record PassReport(DateTimeOffset StartedAt, TimeSpan Duration, bool DryRun, IReadOnlyList<CollectorReport> Collectors)
+/// <param name="Paused">Set when collection is paused: nothing ran.</param>
+public sealed record PassReport(DateTimeOffset StartedAt, TimeSpan Duration, bool DryRun, IReadOnlyList<CollectorReport> Collectors, CollectionPause? Paused = null)
 {
     public bool Failed => Collectors.Any(c => c.Failed);
 

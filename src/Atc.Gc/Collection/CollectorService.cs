@@ -6,9 +6,11 @@ using Npgsql;
 namespace Atc.Gc.Collection;
 
 /// <summary>
-/// Runs a collection pass every <see cref="CollectorOptions.Interval"/>, and at once when the database
-/// signals a change. Passes never overlap in one process; several processes share the work through
-/// row claims. A pass that throws is logged and the loop goes on.
+/// Runs a collection pass every <see cref="CollectorOptions.Interval"/>, and soon after the database
+/// signals a change — as soon as the pass budget allows (<see cref="CollectorOptions.MaxShareOfTime"/>).
+/// Passes never overlap in one process; several processes share the collectors through
+/// <see cref="CollectorCoordinator"/> and the rows through claims. A pass that throws is logged and
+/// the loop goes on.
 /// </summary>
 public sealed class CollectorService(
     GarbageCollector collector,
@@ -16,6 +18,7 @@ public sealed class CollectorService(
     WorkerDeleter deleter,
     NpgsqlDataSource dataSource,
     IOptions<CollectorOptions> options,
+    TimeProvider time,
     ILogger<CollectorService> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -26,11 +29,23 @@ public sealed class CollectorService(
             "Collector {CollectorId} started: a pass every {Interval}{Signals}",
             collector.CollectorId, settings.Interval, settings.ListenForChanges ? " and on every change signal" : string.Empty);
 
+        var budget = new PassBudget(settings.MaxShareOfTime, TimeSpan.FromSeconds(1), time);
+        var cause = new PassCause("start", PassTrigger.Signal, time.GetTimestamp());
+        var first = true;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                await collector.RunPassAsync(cancellationToken: stoppingToken);
+                var report = await collector.RunPassAsync(new PassRequest(Trigger: cause.Trigger, RequestedAt: cause.At), stoppingToken);
+
+                // The budget bounds the work collection does: the collectors that ran, not those left to
+                // another node, and not the first pass's warm-up.
+                if (!first)
+                {
+                    budget.Spent(TimeSpan.FromTicks(report.Collectors.Where(c => c.Skipped is null).Sum(c => c.Duration.Ticks)));
+                }
+
+                first = false;
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -43,8 +58,13 @@ public sealed class CollectorService(
 
             try
             {
-                var reason = await signal.WaitAsync(settings.Interval, settings.SignalDebounce, stoppingToken);
-                logger.LogDebug("Next pass: {Reason}", reason);
+                cause = await signal.WaitAsync(settings.Interval, settings.SignalDebounce, stoppingToken);
+                var wait = budget.WaitBeforeNextPass();
+                logger.LogDebug("Next pass: {Reason}{Wait}", cause.Reason, wait > TimeSpan.Zero ? $", after {wait.TotalMilliseconds:F0} ms (pass budget)" : string.Empty);
+                if (wait > TimeSpan.Zero)
+                {
+                    await Task.Delay(wait, time, stoppingToken);
+                }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {

@@ -29,6 +29,7 @@ public static class CollectorServiceCollectionExtensions
         services.TryAddSingleton<CollectorHealth>();
         services.TryAddSingleton<CollectionSignal>();
         services.TryAddSingleton<WorkerDeleter>();
+        services.TryAddSingleton<CollectorCoordinator>();
 
         // The order is the pass order: each collector releases what the next one collects.
         services.AddSingleton<ICollector, WorkerCollector>();

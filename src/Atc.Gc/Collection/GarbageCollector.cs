@@ -16,11 +16,15 @@ namespace Atc.Gc.Collection;
 /// <param name="WaitForWorkers">Wait for the worker deletions the pass asked for (their results are in the report) instead of leaving them to the per-worker loops.</param>
 /// <param name="Only">Run only the collectors with these names (in pass order); all when null.</param>
 /// <param name="InspectDryRun">In a dry run, called with the pass's connection after the collectors ran and before the rollback: what the database would look like after the pass.</param>
+/// <param name="Trigger">Why the pass runs: a one-off pass runs every collector; an interval or signal pass leaves a collector another node has run (or runs) to it.</param>
+/// <param name="RequestedAt">For a signal pass: when the signal arrived (a <see cref="TimeProvider"/> timestamp).</param>
 public sealed record PassRequest(
     bool DryRun = false,
     bool WaitForWorkers = false,
     IReadOnlyCollection<string>? Only = null,
-    Func<NpgsqlConnection, CancellationToken, Task>? InspectDryRun = null)
+    Func<NpgsqlConnection, CancellationToken, Task>? InspectDryRun = null,
+    PassTrigger Trigger = PassTrigger.OneOff,
+    long RequestedAt = 0)
 {
     public static PassRequest Default { get; } = new();
 
@@ -30,6 +34,7 @@ public sealed record PassRequest(
 
 public sealed class GarbageCollector(
     NpgsqlDataSource dataSource,
+    CollectorCoordinator coordinator,
     IEnumerable<ICollector> collectors,
     IOptions<CollectorOptions> options,
     CollectorMetrics metrics,
@@ -59,6 +64,13 @@ public sealed class GarbageCollector(
         var startedAt = timeProvider.GetUtcNow();
         var clock = Stopwatch.StartNew();
         var reports = new List<CollectorReport>(collectors.Count);
+        if (!dryRun && await coordinator.PausedAsync(cancellationToken) is { } paused)
+        {
+            var pausedReport = new PassReport(startedAt, clock.Elapsed, DryRun: false, [], paused);
+            health.Record(pausedReport, timeProvider.GetUtcNow());
+            logger.LogDebug("Collection is paused (by {By} since {At}): no collector ran", paused.PausedBy, paused.PausedAt);
+            return pausedReport;
+        }
 
         await using var dryRunConnection = dryRun ? await dataSource.OpenConnectionAsync(cancellationToken) : null;
         await using var dryRunTransaction = dryRunConnection is null ? null : await dryRunConnection.BeginTransactionAsync(cancellationToken);
@@ -67,7 +79,8 @@ public sealed class GarbageCollector(
         foreach (var collector in collectors.Where(c => only is null || only.Contains(c.Name)))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            reports.Add(await RunCollectorAsync(collector, pass, dryRunTransaction, cancellationToken));
+            var mustRun = reports.Any(r => r.Changed > 0);
+            reports.Add(await RunCollectorAsync(collector, pass, request, mustRun, dryRunTransaction, cancellationToken));
         }
 
         if (dryRunTransaction is not null)
@@ -92,16 +105,30 @@ public sealed class GarbageCollector(
             "Collection pass{DryRun} in {Duration:F0} ms: {Summary}",
             dryRun ? " (dry run)" : string.Empty,
             report.Duration.TotalMilliseconds,
-            string.Join(", ", reports.Select(r => r.Failed ? $"{r.Collector} FAILED" : $"{r.Collector} {r.Changed}/{r.Examined}")));
+            string.Join(", ", reports.Select(r => r.Failed ? $"{r.Collector} FAILED" : r.Skipped is not null ? $"{r.Collector} skipped" : $"{r.Collector} {r.Changed}/{r.Examined}")));
         return report;
     }
 
     private async Task<CollectorReport> RunCollectorAsync(
-        ICollector collector, CollectionPass pass, NpgsqlTransaction? dryRunTransaction, CancellationToken cancellationToken)
+        ICollector collector, CollectionPass pass, PassRequest request, bool mustRun, NpgsqlTransaction? dryRunTransaction, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         var tally = new CollectorTally();
         string? error = null;
+        CollectorTurn? turn = null;
+        if (!pass.DryRun && request.Trigger != PassTrigger.OneOff)
+        {
+            var since = request.RequestedAt == 0 ? TimeSpan.Zero : timeProvider.GetElapsedTime(request.RequestedAt);
+            (turn, var skipped) = await coordinator.TryTakeAsync(collector.Name, CollectorId, request.Trigger, pass.Options.Interval, since, mustRun, cancellationToken);
+            if (turn is null)
+            {
+                metrics.CollectorSkipped(collector.Name);
+                logger.LogDebug("Collector {Collector} skipped: {Why}", collector.Name, skipped);
+                return new CollectorReport(collector.Name, 0, 0, clock.Elapsed, new Dictionary<string, long>(), Skipped: skipped);
+            }
+        }
+
+        await using var lease = turn;
         if (dryRunTransaction is not null)
         {
             await dryRunTransaction.SaveAsync(collector.Name, cancellationToken);
@@ -122,6 +149,11 @@ public sealed class GarbageCollector(
         }
 
         var report = new CollectorReport(collector.Name, tally.Examined, tally.Changed, clock.Elapsed, tally.Details, error);
+        if (turn is not null)
+        {
+            await turn.FinishedAsync(report.Duration, error);
+        }
+
         if (!pass.DryRun)
         {
             metrics.CollectorCompleted(report);

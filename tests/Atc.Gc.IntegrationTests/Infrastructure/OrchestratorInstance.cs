@@ -41,7 +41,7 @@ public sealed class OrchestratorInstance : IAsyncDisposable
             values[key] = value;
         }
 
-        var app = OrchestratorHost.Build(new ConfigurationBuilder().AddInMemoryCollection(values).Build(), dataSource, logging => logging.SetMinimumLevel(LogLevel.Warning));
+        var app = OrchestratorHost.Build(new ConfigurationBuilder().AddInMemoryCollection(values).Build(), dataSource, logging => logging.SetMinimumLevel(Environment.GetEnvironmentVariable("ATC_GC_TEST_DEBUG") is null ? LogLevel.Warning : LogLevel.Debug).AddConsole());
         await app.StartAsync();
         return new OrchestratorInstance(app);
     }

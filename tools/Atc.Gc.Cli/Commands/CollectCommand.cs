@@ -49,6 +49,12 @@ public static class CollectCommand
                 .BuildServiceProvider();
             var collector = services.GetRequiredService<GarbageCollector>();
             var report = await collector.RunPassAsync(new PassRequest(isDryRun, WaitForWorkers: true, Only: names.Length == 0 ? null : names), cancellationToken);
+            if (report.Paused is { } paused)
+            {
+                await Console.Error.WriteLineAsync($"atc-gc: collection is paused (by {paused.PausedBy} since {paused.PausedAt:u}): nothing was collected; 'atc-gc gc resume' resumes it");
+                return ExitCodes.Failure;
+            }
+
             Console.Out.Write(parse.GetValue(json) ? ToJson(report) : ToTable(report));
             return report.Failed ? ExitCodes.Failure : ExitCodes.Success;
         });
