@@ -48,15 +48,15 @@ public static class AgentMode
         command.Hidden = true;
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var store = new VolumeStore(parse.GetValue(root)!, Microsoft.Extensions.Logging.Abstractions.NullLogger<VolumeStore>.Instance);
+            var store = VolumeStore.Open(parse.GetValue(root)!, recover: false);
             var handles = store.List(withSizes: false).Select(v => v.Handle).Where(h => h.StartsWith(parse.GetValue(prefix)!, StringComparison.Ordinal)).ToList();
             var width = parse.GetValue(lanes);
             var clock = System.Diagnostics.Stopwatch.StartNew();
-            await Task.WhenAll(Enumerable.Range(0, width).Select(lane => Task.Run(() =>
+            await Task.WhenAll(Enumerable.Range(0, width).Select(lane => Task.Run(async () =>
             {
                 foreach (var handle in handles.Where((_, i) => i % width == lane))
                 {
-                    store.Delete(handle);
+                    await store.DeleteAsync(handle, TimeSpan.FromHours(1), cancellationToken);
                 }
             }, cancellationToken)));
             Console.Out.WriteLine(clock.Elapsed.TotalSeconds.ToString("R", System.Globalization.CultureInfo.InvariantCulture));
