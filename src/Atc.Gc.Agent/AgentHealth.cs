@@ -6,7 +6,7 @@ namespace Atc.Gc.Agent;
 /// The body of the agent's <c>GET /health</c> (never walks the disk): <c>degraded</c> while a leftover
 /// cannot be removed, a volume's data is not usable, or a loop keeps failing or has stopped.
 /// </summary>
-public sealed record AgentHealth(
+internal sealed record AgentHealth(
     string Status,
     string Driver,
     int Volumes,

@@ -34,7 +34,15 @@ public static class AgentHost
             provider.GetRequiredService<ILoggerFactory>()));
         builder.Services.AddSingleton(provider => new AgentIdentity(provider.GetRequiredService<IOptions<AgentOptions>>().Value.Root!));
         builder.Services.AddHttpClient(VolumeReporter.ClientName, client => client.Timeout = TimeSpan.FromSeconds(30));
-        builder.Services.AddSingleton<VolumeReporter>();
+        builder.Services.AddSingleton(provider => new VolumeReporter(
+            provider.GetRequiredService<IOptions<AgentOptions>>(),
+            provider.GetRequiredService<VolumeStore>(),
+            provider.GetRequiredService<AgentIdentity>(),
+            provider.GetRequiredService<AgentLoops>(),
+            provider.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>(),
+            provider.GetRequiredService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>(),
+            provider.GetRequiredService<IHttpClientFactory>(),
+            provider.GetRequiredService<ILogger<VolumeReporter>>()));
         builder.Services.AddHostedService<StoreMaintenance>();
         builder.Services.AddHostedService(provider => provider.GetRequiredService<VolumeReporter>());
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(AgentMetrics.MeterName).AddPrometheusExporter());

@@ -3,11 +3,11 @@ namespace Atc.Gc.Agent;
 /// <summary>What one background loop of the agent last did, as <c>/health</c> shows it.</summary>
 /// <param name="State"><c>running</c>, <c>stopped</c> (the loop ended: it is not doing its work) or <c>idle</c> (not needed: no orchestrator).</param>
 /// <param name="ConsecutiveFailures">Failures since the last success.</param>
-public sealed record LoopSnapshot(
+internal sealed record LoopSnapshot(
     string State, DateTimeOffset? LastSuccess, DateTimeOffset? LastFailure, string? LastError, int ConsecutiveFailures, long Runs);
 
 /// <summary>The agent's background loops (heartbeat, report, acknowledgements, reaper, sizes) and how each is doing: a dead or failing loop is visible.</summary>
-public sealed class AgentLoops
+internal sealed class AgentLoops
 {
     private readonly Lock sync = new();
     private readonly SortedDictionary<string, LoopState> loops = new(StringComparer.Ordinal);
@@ -40,7 +40,7 @@ public sealed class AgentLoops
 }
 
 /// <summary>One loop's record: set by the loop itself after every round.</summary>
-public sealed class LoopState
+internal sealed class LoopState
 {
     private readonly Lock sync = new();
     private string state = "running";

@@ -6,7 +6,7 @@ namespace Atc.Gc.Agent;
 /// The agent's meter, <c>Atc.Gc.Agent</c> (served at <c>/metrics</c>): leftovers waiting for removal and
 /// failed removals, loop failures, volumes and bytes held, the disk's capacity and free space.
 /// </summary>
-public sealed class AgentMetrics : IDisposable
+internal sealed class AgentMetrics : IDisposable
 {
     public const string MeterName = "Atc.Gc.Agent";
 

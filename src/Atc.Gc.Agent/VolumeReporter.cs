@@ -27,15 +27,7 @@ namespace Atc.Gc.Agent;
 /// Every loop survives every failure: it records it (see <see cref="AgentLoops"/>), backs off and tries
 /// again; a 429 is waited out as its Retry-After says. Without an orchestrator it does nothing.
 /// </summary>
-public sealed class VolumeReporter(
-    IOptions<AgentOptions> options,
-    VolumeStore store,
-    AgentIdentity identity,
-    AgentLoops loops,
-    IServer server,
-    IHostApplicationLifetime lifetime,
-    IHttpClientFactory httpClientFactory,
-    ILogger<VolumeReporter> logger) : BackgroundService
+public sealed class VolumeReporter : BackgroundService
 {
     public const string ClientName = "atc-gc-orchestrator";
     public const string HeartbeatLoop = "heartbeat";
@@ -45,12 +37,40 @@ public sealed class VolumeReporter(
     /// <summary>Handles acknowledged at most, kept while the orchestrator cannot be reached; beyond, the next full report does the job.</summary>
     private const int MaxUnacknowledged = 100_000;
 
+    private readonly IOptions<AgentOptions> options;
+    private readonly VolumeStore store;
+    private readonly AgentIdentity identity;
+    private readonly AgentLoops loops;
+    private readonly IServer server;
+    private readonly IHostApplicationLifetime lifetime;
+    private readonly IHttpClientFactory httpClientFactory;
+    private readonly ILogger<VolumeReporter> logger;
     private readonly SemaphoreSlim reportRequested = new(0, 1);
     private readonly SemaphoreSlim goneSignal = new(0, 1);
     private readonly Lock sync = new();
     private readonly List<string> unacknowledged = [];
     private bool registered;
     private DateTimeOffset? serverTime;
+
+    internal VolumeReporter(
+        IOptions<AgentOptions> options,
+        VolumeStore store,
+        AgentIdentity identity,
+        AgentLoops loops,
+        IServer server,
+        IHostApplicationLifetime lifetime,
+        IHttpClientFactory httpClientFactory,
+        ILogger<VolumeReporter> logger)
+    {
+        this.options = options;
+        this.store = store;
+        this.identity = identity;
+        this.loops = loops;
+        this.server = server;
+        this.lifetime = lifetime;
+        this.httpClientFactory = httpClientFactory;
+        this.logger = logger;
+    }
 
     /// <summary>Asks for a full report soon; requests fold into one.</summary>
     public void RequestReport() => Signal(reportRequested);

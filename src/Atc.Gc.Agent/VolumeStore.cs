@@ -49,16 +49,16 @@ public sealed class VolumeStore
     public string DriverName => drivers.Chosen.Name;
 
     /// <summary>True when the driver makes a child without copying its parent.</summary>
-    public bool CopyOnWrite => drivers.Chosen.CopyOnWrite;
+    internal bool CopyOnWrite => drivers.Chosen.CopyOnWrite;
 
     /// <summary>Volumes held.</summary>
-    public int Count => index.Count;
+    internal int Count => index.Count;
 
     /// <summary>What the reaper still has to remove.</summary>
-    public IReadOnlyList<Leftover> Leftovers => Reaper.Leftovers;
+    internal IReadOnlyList<Leftover> Leftovers => Reaper.Leftovers;
 
     /// <summary>Volumes whose data could not be brought back after a restart, and why.</summary>
-    public IReadOnlyDictionary<string, string> Problems =>
+    internal IReadOnlyDictionary<string, string> Problems =>
         index.All().Where(e => e.Problem is not null).ToDictionary(e => e.Handle, e => e.Problem!, StringComparer.Ordinal);
 
     internal VolumeReaper Reaper { get; }
@@ -99,7 +99,7 @@ public sealed class VolumeStore
     /// not a volume go to <c>dead/</c>, and what is in <c>dead/</c> is removed — within
     /// <paramref name="budget"/> (2 s), the rest in the background, retried until it can be.
     /// </summary>
-    public RecoverySummary Recover(TimeSpan? budget = null)
+    internal RecoverySummary Recover(TimeSpan? budget = null)
     {
         var mounts = Mounts.MountPoints();
         foreach (var staging in Directory.EnumerateFileSystemEntries(CreatingPath).ToList())
@@ -246,7 +246,7 @@ public sealed class VolumeStore
     }
 
     /// <summary>Measures the volumes not measured for <paramref name="olderThan"/>, least recently measured first; the number measured.</summary>
-    public int MeasureStale(TimeSpan olderThan, CancellationToken cancellationToken)
+    internal int MeasureStale(TimeSpan olderThan, CancellationToken cancellationToken)
     {
         var before = DateTimeOffset.UtcNow - olderThan;
         var measured = 0;
@@ -264,7 +264,7 @@ public sealed class VolumeStore
     }
 
     /// <summary>The filesystem's capacity and free space (within <c>Agent:MaxBytes</c>), and what the volumes take. Never walks the disk.</summary>
-    public DiskFigures Disk()
+    internal DiskFigures Disk()
     {
         var used = index.All().Sum(e => e.SizeBytes);
         var space = FileSystemSpace.Of(Root);
@@ -303,7 +303,7 @@ public sealed class VolumeStore
     }
 
     /// <summary>Tries again to bring back volumes whose data could not be (after a restart); the number fixed.</summary>
-    public int RetryProblems()
+    internal int RetryProblems()
     {
         var fixedCount = 0;
         var mounts = Mounts.MountPoints();

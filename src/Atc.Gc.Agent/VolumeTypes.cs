@@ -30,14 +30,14 @@ public enum CreateOutcome
 /// <param name="CapacityBytes">The filesystem's size, or <c>Agent:MaxBytes</c> when that is smaller.</param>
 /// <param name="FreeBytes">What volumes may still take: the filesystem's free space, within the cap.</param>
 /// <param name="VolumesBytes">What the volumes take, as last measured.</param>
-public sealed record DiskFigures(long CapacityBytes, long FreeBytes, long VolumesBytes);
+internal sealed record DiskFigures(long CapacityBytes, long FreeBytes, long VolumesBytes);
 
 /// <summary>What a start found: volumes, volumes mounted again, volumes whose data could not be brought back, leftovers and those removed at once.</summary>
-public sealed record RecoverySummary(int Volumes, int Remounted, int Problems, int Leftovers, int LeftoversRemoved);
+internal sealed record RecoverySummary(int Volumes, int Remounted, int Problems, int Leftovers, int LeftoversRemoved);
 
 /// <summary>A volume directory the reaper still has to remove, as health and metrics show it.</summary>
 /// <param name="Handle">The volume's handle (null for a leftover that is not a volume's).</param>
 /// <param name="Path">Its directory, relative to the root (<c>dead/&lt;handle&gt;.&lt;id&gt;</c>).</param>
 /// <param name="Attempts">Removals tried and failed.</param>
 /// <param name="Error">Why the last removal failed; null while none has.</param>
-public sealed record Leftover(string? Handle, string Path, int Attempts, string? Error, DateTimeOffset Since, DateTimeOffset? NextAttempt);
+internal sealed record Leftover(string? Handle, string Path, int Attempts, string? Error, DateTimeOffset Since, DateTimeOffset? NextAttempt);

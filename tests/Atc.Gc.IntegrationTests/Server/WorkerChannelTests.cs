@@ -18,7 +18,7 @@ public sealed class WorkerChannelTests(PostgresFixture fixture) : PostgresTest(f
     public override async Task InitializeAsync()
     {
         await base.InitializeAsync();
-        orchestrator = await OrchestratorInstance.StartAsync(DataSource);
+        orchestrator = await OrchestratorInstance.StartQuietAsync(DataSource);
     }
 
     public override async Task DisposeAsync() => await orchestrator.DisposeAsync();
