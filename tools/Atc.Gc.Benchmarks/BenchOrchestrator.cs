@@ -35,7 +35,7 @@ public sealed class BenchOrchestrator : IAsyncDisposable
             values[key] = value;
         }
 
-        var app = OrchestratorHost.Build(new ConfigurationBuilder().AddInMemoryCollection(values).Build(), dataSource, logging => logging.SetMinimumLevel(LogLevel.Critical));
+        var app = OrchestratorHost.Build(new ConfigurationBuilder().AddInMemoryCollection(values).Build(), dataSource, logging => logging.SetMinimumLevel(LogLevel.Warning).AddFilter("Polly", LogLevel.Warning));
         await app.StartAsync();
         return new BenchOrchestrator(app);
     }

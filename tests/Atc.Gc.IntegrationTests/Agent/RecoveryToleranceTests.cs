@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.Http.Json;
 using Atc.Gc.IntegrationTests.Infrastructure;
+using Atc.Gc.Workers;
 
 namespace Atc.Gc.IntegrationTests.Agent;
 
@@ -67,5 +69,33 @@ public sealed class RecoveryToleranceTests
             () => !Directory.EnumerateFileSystemEntries(Path.Combine(agent.Root, "creating")).Any()
                   && !Directory.EnumerateFileSystemEntries(Path.Combine(agent.Root, "dead")).Any(),
             "the leftover was removed once nothing wrote into it");
+    }
+
+    [AsRootFact("mounts overlay children and detaches them, as a reboot would")]
+    public async Task A_child_that_cannot_be_mounted_again_is_kept_listed_and_named_and_the_agent_starts()
+    {
+        await using var agent = await AgentInstance.StartAsync("agent-1", extra: new Dictionary<string, string?> { ["Agent:Driver"] = "overlay" });
+        using (var client = agent.Client())
+        {
+            Assert.Equal(HttpStatusCode.Created, (await client.PostAsJsonAsync("volumes", new CreateVolumeRequest("parent"))).StatusCode);
+            Assert.Equal(HttpStatusCode.Created, (await client.PostAsJsonAsync("volumes", new CreateVolumeRequest("child", new VolumeStrategyDto("cow", "parent")))).StatusCode);
+        }
+
+        // A reboot, and someone removed the parent's layer behind the agent's back.
+        Atc.Gc.Agent.AgentDirectory.Remove(Path.Combine(agent.Root, "volumes", "child", "data"));
+        Directory.CreateDirectory(Path.Combine(agent.Root, "volumes", "child", "data"));
+        Directory.Delete(Path.Combine(agent.Root, "volumes", "parent", "data"), recursive: true);
+
+        await agent.RestartAsync();
+
+        using var after = agent.Client();
+        var listed = await after.GetFromJsonAsync<VolumeListResponse>("volumes", VolumeProtocol.Json);
+        Assert.Contains("child", listed!.Volumes.Select(v => v.Handle));
+        var health = await UndeletableVolumeTests.HealthAsync(agent);
+        Assert.Contains("cannot mount", health, StringComparison.Ordinal);
+        Assert.Contains("\"status\":\"degraded\"", health, StringComparison.Ordinal);
+        await AgentApiTests.AssertProblemAsync(
+            await after.PostAsJsonAsync("volumes", new CreateVolumeRequest("grandchild", new VolumeStrategyDto("cow", "child"))), HttpStatusCode.Conflict, "not usable");
+        Assert.Equal(HttpStatusCode.NoContent, (await after.DeleteAsync("volumes/child")).StatusCode);
     }
 }
