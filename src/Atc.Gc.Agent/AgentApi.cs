@@ -9,7 +9,7 @@ using Microsoft.Extensions.Options;
 
 namespace Atc.Gc.Agent;
 
-/// <summary>The agent's HTTP routes (see <see cref="VolumeProtocol"/>).</summary>
+/// <summary>The agent's HTTP routes (see <see cref="VolumeProtocol"/>), <c>/health</c> and <c>/metrics</c>.</summary>
 public static class AgentApi
 {
     private const int MaxProperties = 64;
@@ -17,18 +17,24 @@ public static class AgentApi
 
     public static IEndpointRouteBuilder MapAgentApi(this IEndpointRouteBuilder routes)
     {
-        routes.MapGet("/health", (VolumeStore store) => Results.Ok(new { status = "healthy", volumes = store.List(withSizes: false).Count }));
+        routes.MapGet("/health", (VolumeStore store, AgentLoops loops) => Results.Json(AgentHealth.Of(store, loops), VolumeProtocol.Json));
 
         var volumes = routes.MapGroup("/volumes").AddEndpointFilter(RequireToken);
         volumes.MapPost("/", CreateAsync);
-        volumes.MapGet("/", (VolumeStore store) => Results.Ok(new VolumeListResponse([.. store.List(withSizes: true).Select(ToDto)])));
-        volumes.MapGet("/{handle}", (string handle, VolumeStore store) => WithHandle(handle, h =>
-            store.Find(h) is { } volume ? Results.Ok(ToDto(volume)) : Problems.NotFound($"no volume '{h}' on this worker")));
-        volumes.MapDelete("/{handle}", (string handle, VolumeStore store, VolumeReporter reporter) => WithHandle(handle, h =>
+        volumes.MapGet("/", (VolumeStore store) => Results.Ok(new VolumeListResponse([.. store.List().Select(ToDto)])));
+        volumes.MapGet("/{handle}", (string handle, VolumeStore store, HttpContext context) => WithHandleAsync(handle, async h =>
+            await store.MeasureAsync(h, context.RequestAborted) is { } volume ? Results.Ok(ToDto(volume)) : Problems.NotFound($"no volume '{h}' on this worker")));
+        volumes.MapDelete("/{handle}", (string handle, VolumeStore store, IOptions<AgentOptions> options, HttpContext context) => WithHandleAsync(handle, async h =>
         {
-            var deleted = store.Delete(h);
-            reporter.RequestReport();
-            return deleted ? Results.NoContent() : Problems.NotFound($"no volume '{h}' on this worker");
+            var result = await store.DeleteAsync(h, options.Value.DeleteBudget, context.RequestAborted);
+            return result.Outcome switch
+            {
+                DestroyOutcome.Deleted => Results.NoContent(),
+                DestroyOutcome.NotFound => Problems.NotFound($"no volume '{h}' on this worker"),
+                DestroyOutcome.Pending => Results.Json(result, VolumeProtocol.Json, statusCode: StatusCodes.Status202Accepted),
+                _ when result.Error?.Contains("live children", StringComparison.Ordinal) == true => Problems.Conflict(result.Error),
+                _ => Problems.Create(StatusCodes.Status500InternalServerError, "delete failed", result.Error ?? "the volume could not be deleted"),
+            };
         }));
         volumes.MapPost("/destroy", DestroyAsync);
         return routes;
@@ -72,11 +78,15 @@ public static class AgentApi
         {
             CreateOutcome.Created => Results.Created($"/volumes/{volume!.Handle}", ToDto(volume)),
             CreateOutcome.AlreadyExists => Problems.Conflict($"a volume '{request.Handle}' already exists on this worker"),
+            CreateOutcome.ParentUnusable => Problems.Conflict($"the parent volume '{strategy.Parent}' is on this worker but its data is not usable (see /health)"),
+            CreateOutcome.NoSpace => Problems.Create(
+                StatusCodes.Status507InsufficientStorage, "insufficient storage",
+                $"the volumes on this worker would take more than Agent:MaxBytes ({options.Value.MaxBytes} bytes)"),
             _ => Problems.NotFound($"the parent volume '{strategy.Parent}' does not exist on this worker"),
         };
     }
 
-    private static async Task<IResult> DestroyAsync(HttpContext context, VolumeStore store, VolumeReporter reporter, IOptions<AgentOptions> options)
+    private static async Task<IResult> DestroyAsync(HttpContext context, VolumeStore store, IOptions<AgentOptions> options)
     {
         var (request, problem) = await JsonBody.ReadAsync<DestroyVolumesRequest>(context, options.Value.MaxRequestBytes, VolumeProtocol.Json, context.RequestAborted);
         if (problem is not null)
@@ -95,25 +105,12 @@ public static class AgentApi
             return Problems.BadRequest(InvalidHandle(invalid));
         }
 
-        var results = new List<DestroyVolumeResult>(request.Handles.Count);
-        foreach (var handle in request.Handles.Distinct(StringComparer.Ordinal))
-        {
-            try
-            {
-                results.Add(new DestroyVolumeResult(handle, store.Delete(handle) ? DestroyOutcome.Deleted : DestroyOutcome.NotFound));
-            }
-            catch (IOException ex)
-            {
-                results.Add(new DestroyVolumeResult(handle, DestroyOutcome.Failed, ex.Message));
-            }
-        }
-
-        reporter.RequestReport();
+        var results = await store.DeleteAsync(request.Handles, options.Value.DeleteBudget, context.RequestAborted);
         return Results.Json(new DestroyVolumesResponse(results), VolumeProtocol.Json);
     }
 
-    private static IResult WithHandle(string handle, Func<string, IResult> action) =>
-        HandleFormat.IsValid(handle) ? action(handle) : Problems.BadRequest(InvalidHandle(handle));
+    private static async Task<IResult> WithHandleAsync(string handle, Func<string, Task<IResult>> action) =>
+        HandleFormat.IsValid(handle) ? await action(handle) : Problems.BadRequest(InvalidHandle(handle));
 
     private static string InvalidHandle(string? handle) =>
         $"'{handle}' is not a valid handle: 1 to {HandleFormat.MaxLength} characters of letters, digits, '.', '_' or '-', starting with a letter or digit";

@@ -1,13 +1,19 @@
+using Atc.Gc.Agent.Drivers;
+using Atc.Gc.Agent.Storage;
 using Atc.Gc.Web;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
 
 namespace Atc.Gc.Agent;
 
-/// <summary>Builds the worker agent: Kestrel on <see cref="AgentOptions.Listen"/>, the volume API, and the orchestrator link.</summary>
+/// <summary>
+/// Builds the worker agent: Kestrel on <see cref="AgentOptions.Listen"/>, the volume API, the store with
+/// its driver and background loops (reaper, sizes), the orchestrator link, <c>/health</c> and <c>/metrics</c>.
+/// </summary>
 public static class AgentHost
 {
     public static WebApplication Build(IConfiguration configuration, Action<ILoggingBuilder>? logging = null)
@@ -20,19 +26,54 @@ public static class AgentHost
             .Bind(configuration.GetSection(AgentOptions.Section))
             .ValidateDataAnnotations()
             .ValidateOnStart();
-        builder.Services.AddSingleton(provider => new VolumeStore(
-            provider.GetRequiredService<IOptions<AgentOptions>>().Value.Root!, provider.GetRequiredService<ILogger<VolumeStore>>()));
+        builder.Services.AddSingleton<AgentMetrics>();
+        builder.Services.AddSingleton<AgentLoops>();
+        builder.Services.AddSingleton(provider => CreateStore(
+            provider.GetRequiredService<IOptions<AgentOptions>>().Value,
+            provider.GetRequiredService<AgentMetrics>(),
+            provider.GetRequiredService<ILoggerFactory>()));
         builder.Services.AddSingleton(provider => new AgentIdentity(provider.GetRequiredService<IOptions<AgentOptions>>().Value.Root!));
         builder.Services.AddHttpClient(VolumeReporter.ClientName, client => client.Timeout = TimeSpan.FromSeconds(30));
-        builder.Services.AddSingleton<VolumeReporter>();
+        builder.Services.AddSingleton(provider => new VolumeReporter(
+            provider.GetRequiredService<IOptions<AgentOptions>>(),
+            provider.GetRequiredService<VolumeStore>(),
+            provider.GetRequiredService<AgentIdentity>(),
+            provider.GetRequiredService<AgentLoops>(),
+            provider.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>(),
+            provider.GetRequiredService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>(),
+            provider.GetRequiredService<IHttpClientFactory>(),
+            provider.GetRequiredService<ILogger<VolumeReporter>>()));
+        builder.Services.AddHostedService<StoreMaintenance>();
         builder.Services.AddHostedService(provider => provider.GetRequiredService<VolumeReporter>());
+        builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(AgentMetrics.MeterName).AddPrometheusExporter());
 
         var app = builder.Build();
         app.UseProblemAnswers();
         app.MapAgentApi();
+        app.MapPrometheusScrapingEndpoint("/metrics");
 
-        // Before listening: finish what a crash interrupted (half-created and half-deleted volumes).
-        app.Services.GetRequiredService<VolumeStore>().Recover();
+        // Before listening: choose the driver, read the volumes, mount them again, finish what a crash interrupted.
+        var store = app.Services.GetRequiredService<VolumeStore>();
+        store.Recover();
+        app.Services.GetRequiredService<AgentMetrics>().Observe(
+            () => store.Leftovers.Count,
+            () => store.Count,
+            () => store.Disk().VolumesBytes,
+            () => store.Disk() is { } disk ? (disk.CapacityBytes, disk.FreeBytes) : (0, 0));
         return app;
+    }
+
+    private static VolumeStore CreateStore(AgentOptions options, AgentMetrics metrics, ILoggerFactory loggers)
+    {
+        var root = Path.GetFullPath(options.Root!);
+        Directory.CreateDirectory(root);
+        var logger = loggers.CreateLogger<VolumeStore>();
+        var drivers = VolumeDrivers.Choose(root, options.Driver, logger);
+        var settings = new StoreSettings(
+            options.MaxBytes,
+            TimeSpan.FromSeconds(1),
+            options.SizeWalkLimit,
+            new ReaperSettings(options.ReaperBackoff, options.MaxReaperBackoff, TimeSpan.FromMinutes(1)));
+        return new VolumeStore(root, drivers, settings, metrics, logger);
     }
 }

@@ -32,10 +32,33 @@ public sealed class AgentOptions : IValidatableObject
 
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>Time between full reports (every volume held): the periodic reconciliation with the orchestrator.</summary>
     public TimeSpan ReportInterval { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>After a deletion, how long to gather further deletions before reporting.</summary>
+    /// <summary>After the reaper removed a volume's data, how long to gather further removals before acknowledging them.</summary>
     public TimeSpan ReportDebounce { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>How volumes are made: <c>detect</c> (btrfs on btrfs, else overlay where a mount really works, else naive), <c>overlay</c>, <c>naive</c> or <c>btrfs</c>.</summary>
+    public string Driver { get; set; } = "detect";
+
+    /// <summary>The most the volumes may take (bytes); reported as the capacity when smaller than the disk. A create past it is refused.</summary>
+    [Range(1L, long.MaxValue)]
+    public long? MaxBytes { get; set; }
+
+    /// <summary>How long a delete request removes data itself; what is left then is removed by the reaper (the volume answers <c>pending</c>).</summary>
+    public TimeSpan DeleteBudget { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The reaper's wait after a first failed removal, doubling per failure up to <see cref="MaxReaperBackoff"/>.</summary>
+    public TimeSpan ReaperBackoff { get; set; } = TimeSpan.FromSeconds(1);
+
+    public TimeSpan MaxReaperBackoff { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How often volume sizes are measured again in the background.</summary>
+    public TimeSpan SizeInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>The most entries one size measurement walks (a volume with more is measured in part).</summary>
+    [Range(1000, long.MaxValue)]
+    public long SizeWalkLimit { get; set; } = 1_000_000;
 
     /// <summary>Base resource types this worker provides, as <c>name=image@version</c>.</summary>
     public IList<string> ResourceTypes { get; } = [];
@@ -62,6 +85,18 @@ public sealed class AgentOptions : IValidatableObject
         if (HeartbeatInterval < TimeSpan.FromMilliseconds(100) || ReportInterval < TimeSpan.FromMilliseconds(100))
         {
             yield return new ValidationResult("Agent:HeartbeatInterval and Agent:ReportInterval must be at least 100 ms", [nameof(HeartbeatInterval), nameof(ReportInterval)]);
+        }
+
+        if (!Drivers.VolumeDrivers.Choices.Contains(Driver))
+        {
+            yield return new ValidationResult($"Agent:Driver '{Driver}' is not one of {string.Join(", ", Drivers.VolumeDrivers.Choices)}", [nameof(Driver)]);
+        }
+
+        if (DeleteBudget < TimeSpan.Zero || ReaperBackoff <= TimeSpan.Zero || MaxReaperBackoff < ReaperBackoff || SizeInterval < TimeSpan.FromMilliseconds(100))
+        {
+            yield return new ValidationResult(
+                "Agent:DeleteBudget must not be negative, Agent:ReaperBackoff must be positive and at most Agent:MaxReaperBackoff, Agent:SizeInterval at least 100 ms",
+                [nameof(DeleteBudget), nameof(ReaperBackoff), nameof(MaxReaperBackoff), nameof(SizeInterval)]);
         }
     }
 

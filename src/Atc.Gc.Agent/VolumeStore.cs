@@ -1,271 +1,521 @@
-using System.Diagnostics;
-using System.Text.Json;
+using Atc.Gc.Agent.Drivers;
+using Atc.Gc.Agent.Native;
+using Atc.Gc.Agent.Storage;
 using Atc.Gc.Model;
+using Atc.Gc.Workers;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Atc.Gc.Agent;
 
-/// <summary>A volume on this worker's disk.</summary>
-public sealed record VolumeInfo(string Handle, long SizeBytes, DateTimeOffset CreatedAt, string? Parent, IReadOnlyDictionary<string, string> Properties);
-
-/// <summary>How a new volume starts: empty, or a copy-on-write copy of a parent's content.</summary>
-public sealed record VolumeStrategy(string Type, string? Parent = null)
-{
-    public static VolumeStrategy Empty { get; } = new("empty");
-
-    public static VolumeStrategy CopyOf(string parent) => new("cow", parent);
-}
-
-/// <summary>Why a volume could not be created.</summary>
-public enum CreateOutcome
-{
-    Created,
-    AlreadyExists,
-    ParentNotFound,
-}
-
 /// <summary>
-/// Volumes as directories under a root, safe against crashes at any point:
-/// <c>volumes/&lt;handle&gt;/</c> holds a volume (<c>data/</c> and <c>volume.json</c>). A volume is
-/// assembled in <c>creating/</c> and renamed into place in one step, so a half-made volume never
-/// appears; a deleted one is first renamed into <c>dead/</c> (one step: it is gone from the listing)
-/// and then removed. <see cref="Recover"/> clears both areas on start.
+/// Volumes as directories under a root, safe against crashes at any point and against concurrent
+/// requests for the same handle:
+/// <list type="bullet">
+/// <item><c>volumes/&lt;handle&gt;/</c> holds a volume: <c>data/</c> (what a container mounts) and <c>volume.json</c>,
+/// plus the driver's own parts (an overlay child's <c>upper/</c> and <c>work/</c>);</item>
+/// <item>a volume is made in <c>creating/</c> by the driver and renamed into place in one step, so a half-made volume is never listed;</item>
+/// <item>a deleted one is renamed into <c>dead/</c> (one step: it is gone from the listing) and its data
+/// removed within the request's budget, or else by the reaper in the background;</item>
+/// <item>the listing is kept in memory (<see cref="Recover"/> builds it from disk on start, reports refresh it).</item>
+/// </list>
+/// A create and a delete of one handle take its lock; a parent with children (or one being made) cannot be deleted.
 /// </summary>
 public sealed class VolumeStore
 {
-    private const string MetadataFile = "volume.json";
-    private const string DataDirectory = "data";
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-    private readonly ILogger<VolumeStore> logger;
+    private readonly VolumeDrivers drivers;
+    private readonly StoreSettings settings;
+    private readonly ILogger logger;
+    private readonly VolumeIndex index = new();
+    private readonly HandleLocks locks = new();
 
-    public VolumeStore(string root, ILogger<VolumeStore> logger)
+    internal VolumeStore(string root, VolumeDrivers drivers, StoreSettings settings, AgentMetrics metrics, ILogger logger)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(root);
-        this.logger = logger;
         Root = Path.GetFullPath(root);
+        this.drivers = drivers;
+        this.settings = settings;
+        this.logger = logger;
+        Metrics = metrics;
         Directory.CreateDirectory(VolumesPath);
         Directory.CreateDirectory(CreatingPath);
-        Directory.CreateDirectory(DeadPath);
+        Directory.CreateDirectory(Path.Combine(Root, "dead"));
+        Reaper = new VolumeReaper(Root, drivers, settings.Reaper, metrics, logger);
     }
 
     public string Root { get; }
+
+    /// <summary>The driver new volumes are made with (<c>naive</c>, <c>overlay</c> or <c>btrfs</c>).</summary>
+    public string DriverName => drivers.Chosen.Name;
+
+    /// <summary>True when the driver makes a child without copying its parent.</summary>
+    internal bool CopyOnWrite => drivers.Chosen.CopyOnWrite;
+
+    /// <summary>Volumes held.</summary>
+    internal int Count => index.Count;
+
+    /// <summary>What the reaper still has to remove.</summary>
+    internal IReadOnlyList<Leftover> Leftovers => Reaper.Leftovers;
+
+    /// <summary>Volumes whose data could not be brought back after a restart, and why.</summary>
+    internal IReadOnlyDictionary<string, string> Problems =>
+        index.All().Where(e => e.Problem is not null).ToDictionary(e => e.Handle, e => e.Problem!, StringComparer.Ordinal);
+
+    internal VolumeReaper Reaper { get; }
+
+    internal AgentMetrics Metrics { get; }
 
     private string VolumesPath => Path.Combine(Root, "volumes");
 
     private string CreatingPath => Path.Combine(Root, "creating");
 
-    private string DeadPath => Path.Combine(Root, "dead");
-
-    /// <summary>Finishes what a crash interrupted: half-created volumes and half-deleted ones are removed.</summary>
-    public int Recover()
+    /// <summary>
+    /// A store on <paramref name="root"/> with <paramref name="driver"/> (<c>detect</c>, <c>overlay</c>,
+    /// <c>naive</c>, <c>btrfs</c>) — for tools that work on an agent's directory. With <paramref name="recover"/>
+    /// it is recovered (<see cref="Recover"/>); without, only the listing is read (an agent may be running on it).
+    /// </summary>
+    public static VolumeStore Open(string root, string driver = NaiveDriver.Kind, ILogger? logger = null, bool recover = true)
     {
-        var cleaned = 0;
-        foreach (var leftover in Directory.EnumerateDirectories(CreatingPath).Concat(Directory.EnumerateDirectories(DeadPath)))
+        logger ??= NullLogger.Instance;
+        var full = Path.GetFullPath(root);
+        Directory.CreateDirectory(full);
+        var store = new VolumeStore(full, VolumeDrivers.Choose(full, driver, logger), StoreSettings.Default, new AgentMetrics(), logger);
+        if (recover)
         {
-            Directory.Delete(leftover, recursive: true);
-            cleaned++;
+            store.Recover();
+        }
+        else
+        {
+            store.Reconcile();
         }
 
-        foreach (var volume in Directory.EnumerateDirectories(VolumesPath))
+        return store;
+    }
+
+    /// <summary>
+    /// Brings the store back after a restart or a reboot, never stopping at what it cannot fix: the
+    /// listing is read from disk, volumes are mounted again where their driver needs it (one that cannot
+    /// be is kept, listed, and named in health), half-made volumes and anything in <c>volumes/</c> that is
+    /// not a volume go to <c>dead/</c>, and what is in <c>dead/</c> is removed — within
+    /// <paramref name="budget"/> (2 s), the rest in the background, retried until it can be.
+    /// </summary>
+    internal RecoverySummary Recover(TimeSpan? budget = null)
+    {
+        var mounts = Mounts.MountPoints();
+        foreach (var staging in Directory.EnumerateFileSystemEntries(CreatingPath).ToList())
         {
-            if (!File.Exists(Path.Combine(volume, MetadataFile)) || !HandleFormat.IsValid(Path.GetFileName(volume)))
+            Bury(staging, mounts, "a half-made volume");
+        }
+
+        int volumes = 0, remounted = 0, problems = 0;
+        foreach (var directory in Directory.EnumerateFileSystemEntries(VolumesPath).ToList())
+        {
+            var name = Path.GetFileName(directory);
+            var metadata = HandleFormat.IsValid(name) && Directory.Exists(directory) ? VolumeMetadata.Read(directory) : null;
+            if (metadata is null)
             {
-                // Not something this store made: move it out of the listing and remove it.
-                Directory.Delete(volume, recursive: true);
-                cleaned++;
+                Bury(directory, mounts, "not a volume (no readable volume.json)");
+                continue;
             }
+
+            var entry = new VolumeEntry(metadata with { Handle = name });
+            var wasMounted = mounts.Contains(Path.Combine(directory, VolumeDriver.DataDirectory));
+            try
+            {
+                drivers.For(metadata.DriverName).Recover(directory, entry.Metadata, mounts);
+                if (metadata.IsOverlay && !wasMounted)
+                {
+                    remounted++;
+                }
+            }
+            catch (Exception ex)
+            {
+                entry.Problem = ex.Message;
+                problems++;
+                logger.LogWarning("Volume {Handle} is kept but its data is not usable: {Error}", name, ex.Message);
+            }
+
+            index.Add(entry);
+            volumes++;
         }
 
-        if (cleaned > 0)
-        {
-            logger.LogInformation("Recovered the volume store in {Root}: removed {Count} leftovers of interrupted work", Root, cleaned);
-        }
-
-        return cleaned;
+        var leftovers = Reaper.Scan();
+        var removed = Reaper.RemoveDue(DateTimeOffset.UtcNow + (budget ?? TimeSpan.FromSeconds(2)), CancellationToken.None);
+        logger.LogInformation(
+            "Volume store in {Root} ({Driver}): {Volumes} volumes, {Remounted} mounted again, {Problems} not usable; {Leftovers} leftovers, {Removed} removed, the rest left to the reaper",
+            Root, DriverName, volumes, remounted, problems, leftovers, removed);
+        return new RecoverySummary(volumes, remounted, problems, leftovers, removed);
     }
 
     /// <summary>The directory holding a volume's content (what a container would mount).</summary>
-    public string DataPathOf(string handle) => Path.Combine(VolumePath(handle), DataDirectory);
+    public string DataPathOf(string handle) => Path.Combine(VolumePath(handle), VolumeDriver.DataDirectory);
 
+    /// <summary>
+    /// Makes a volume under its handle's lock: empty, or a child of a parent the agent holds (which is
+    /// held too, so it cannot be deleted meanwhile). Cancelling stops a copy and leaves nothing behind.
+    /// </summary>
     public async Task<(CreateOutcome Outcome, VolumeInfo? Volume)> CreateAsync(
         string handle, VolumeStrategy strategy, IReadOnlyDictionary<string, string> properties, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(strategy);
+        ArgumentNullException.ThrowIfNull(properties);
         var target = VolumePath(handle);
-        if (Directory.Exists(target))
+        using var held = await locks.AcquireAsync(handle, cancellationToken);
+        if (index.TryGet(handle, out _) || Directory.Exists(target))
         {
             return (CreateOutcome.AlreadyExists, null);
         }
 
-        string? parentData = null;
-        if (strategy.Parent is { } parent)
+        VolumeEntry? parent = null;
+        if (strategy.Parent is { } parentHandle && !index.TryHoldParent(HandleFormat.Validate(parentHandle, nameof(strategy)), out parent))
         {
-            parentData = DataPathOf(parent);
-            if (!Directory.Exists(parentData))
-            {
-                return (CreateOutcome.ParentNotFound, null);
-            }
+            return (CreateOutcome.ParentNotFound, null);
         }
 
-        var staging = Path.Combine(CreatingPath, $"{handle}.{Guid.NewGuid():N}");
-        var stagedData = Path.Combine(staging, DataDirectory);
         try
         {
-            Directory.CreateDirectory(staging);
-            if (parentData is null)
+            if (parent?.Problem is not null)
             {
-                Directory.CreateDirectory(stagedData);
-            }
-            else
-            {
-                await CopyTreeAsync(parentData, stagedData, cancellationToken);
+                return (CreateOutcome.ParentUnusable, null);
             }
 
-            var createdAt = DateTimeOffset.UtcNow;
-            var metadata = new Metadata(handle, createdAt, strategy.Parent, new Dictionary<string, string>(properties));
-            await File.WriteAllTextAsync(Path.Combine(staging, MetadataFile), JsonSerializer.Serialize(metadata, Json), cancellationToken);
-            try
+            if (!HasRoomFor(parent))
             {
-                Directory.Move(staging, target);
-            }
-            catch (IOException) when (Directory.Exists(target))
-            {
-                return (CreateOutcome.AlreadyExists, null);
+                return (CreateOutcome.NoSpace, null);
             }
 
-            return (CreateOutcome.Created, new VolumeInfo(handle, SizeOf(Path.Combine(target, DataDirectory)), createdAt, strategy.Parent, metadata.Properties));
+            var entry = await MakeAsync(handle, parent, properties, cancellationToken);
+            return entry is null ? (CreateOutcome.AlreadyExists, null) : (CreateOutcome.Created, entry.ToInfo());
         }
         finally
         {
-            if (Directory.Exists(staging))
+            if (parent is not null)
             {
-                Directory.Delete(staging, recursive: true);
+                index.ReleaseParent(parent.Handle);
             }
         }
     }
 
-    /// <summary>Deletes a volume. False when there was no such volume (already deleted: still success for callers).</summary>
-    public bool Delete(string handle)
+    /// <summary>Deletes one volume; see <see cref="DeleteAsync(IReadOnlyList{string}, TimeSpan, CancellationToken)"/>.</summary>
+    public async Task<DestroyVolumeResult> DeleteAsync(string handle, TimeSpan budget, CancellationToken cancellationToken) =>
+        (await DeleteAsync([handle], budget, cancellationToken))[0];
+
+    /// <summary>
+    /// Deletes volumes, one result per handle, never throwing for one of them: each is renamed into
+    /// <c>dead/</c> under its lock and its data removed while <paramref name="budget"/> lasts —
+    /// <see cref="DestroyOutcome.Deleted"/> when it is all gone, <see cref="DestroyOutcome.Pending"/> when the
+    /// reaper carries on (or data of it is still in <c>dead/</c> from an earlier delete),
+    /// <see cref="DestroyOutcome.NotFound"/> when nothing of it is on disk, and
+    /// <see cref="DestroyOutcome.Failed"/> when it has children or could not be taken out of the listing.
+    /// </summary>
+    public async Task<IReadOnlyList<DestroyVolumeResult>> DeleteAsync(IReadOnlyList<string> handles, TimeSpan budget, CancellationToken cancellationToken)
     {
-        var source = VolumePath(handle);
-        var grave = Path.Combine(DeadPath, $"{handle}.{Guid.NewGuid():N}");
-        try
+        ArgumentNullException.ThrowIfNull(handles);
+        var deadline = DateTimeOffset.UtcNow + budget;
+        var results = new List<DestroyVolumeResult>(handles.Count);
+        foreach (var handle in handles.Distinct(StringComparer.Ordinal))
         {
-            Directory.Move(source, grave);
-        }
-        catch (DirectoryNotFoundException)
-        {
-            return false;
+            results.Add(await DeleteOneAsync(handle, deadline, cancellationToken));
         }
 
-        Directory.Delete(grave, recursive: true);
-        return true;
+        return results;
     }
 
     /// <summary>Handles whose data is still being removed (in <c>dead/</c>): not gone yet.</summary>
-    public IReadOnlyList<string> Deleting()
+    public IReadOnlyList<string> Deleting() => Reaper.Handles;
+
+    public VolumeInfo? Find(string handle) => index.TryGet(HandleFormat.Validate(handle, nameof(handle)), out var entry) ? entry.ToInfo() : null;
+
+    /// <summary>Every volume, from memory, with its size as last measured (zero when <paramref name="withSizes"/> is false).</summary>
+    public IReadOnlyList<VolumeInfo> List(bool withSizes = true) =>
+        [.. index.All().Select(e => withSizes ? e.ToInfo() : e.ToInfo() with { SizeBytes = 0 })];
+
+    /// <summary>
+    /// Measures a volume's size now (a bounded walk: at most <c>Agent:SizeWalkLimit</c> entries, stopped
+    /// when <paramref name="cancellationToken"/> fires); a walk cut short keeps the last complete measurement.
+    /// </summary>
+    public async Task<VolumeInfo?> MeasureAsync(string handle, CancellationToken cancellationToken)
     {
-        var handles = new List<string>();
-        foreach (var grave in Directory.EnumerateDirectories(DeadPath))
+        if (!index.TryGet(HandleFormat.Validate(handle, nameof(handle)), out var entry))
         {
-            var name = Path.GetFileName(grave);
-            var dot = name.LastIndexOf('.');
-            if (dot > 0 && HandleFormat.IsValid(name[..dot]))
-            {
-                handles.Add(name[..dot]);
-            }
-        }
-
-        return handles;
-    }
-
-    public VolumeInfo? Find(string handle)
-    {
-        var path = VolumePath(handle);
-        return Directory.Exists(path) ? Read(path, withSize: true) : null;
-    }
-
-    /// <summary>Every volume; sizes are computed only when asked for (they walk the content).</summary>
-    public IReadOnlyList<VolumeInfo> List(bool withSizes)
-    {
-        var volumes = new List<VolumeInfo>();
-        foreach (var path in Directory.EnumerateDirectories(VolumesPath))
-        {
-            if (Read(path, withSizes) is { } volume)
-            {
-                volumes.Add(volume);
-            }
-        }
-
-        return volumes;
-    }
-
-    private string VolumePath(string handle) => Path.Combine(VolumesPath, HandleFormat.Validate(handle));
-
-    private static VolumeInfo? Read(string path, bool withSize)
-    {
-        try
-        {
-            var metadata = JsonSerializer.Deserialize<Metadata>(File.ReadAllText(Path.Combine(path, MetadataFile)), Json);
-            return metadata is null
-                ? null
-                : new VolumeInfo(metadata.Handle, withSize ? SizeOf(Path.Combine(path, DataDirectory)) : 0, metadata.CreatedAt, metadata.Parent, metadata.Properties);
-        }
-        catch (Exception ex) when (ex is IOException or JsonException or UnauthorizedAccessException)
-        {
-            // Deleted while being read, or not a volume.
             return null;
         }
+
+        await Task.Run(() => Measure(entry, cancellationToken), cancellationToken);
+        return entry.ToInfo();
     }
 
-    private static long SizeOf(string directory)
+    /// <summary>Measures the volumes not measured for <paramref name="olderThan"/>, least recently measured first; the number measured.</summary>
+    internal int MeasureStale(TimeSpan olderThan, CancellationToken cancellationToken)
     {
-        try
+        var before = DateTimeOffset.UtcNow - olderThan;
+        var measured = 0;
+        foreach (var entry in index.All().Where(e => e.SizedAt is null || e.SizedAt < before).OrderBy(e => e.SizedAt ?? DateTimeOffset.MinValue))
         {
-            return new DirectoryInfo(directory).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length);
+            cancellationToken.ThrowIfCancellationRequested();
+            if (index.TryGet(entry.Handle, out var current) && ReferenceEquals(current, entry))
+            {
+                Measure(entry, cancellationToken);
+                measured++;
+            }
         }
-        catch (DirectoryNotFoundException)
-        {
-            return 0;
-        }
+
+        return measured;
+    }
+
+    /// <summary>The filesystem's capacity and free space (within <c>Agent:MaxBytes</c>), and what the volumes take. Never walks the disk.</summary>
+    internal DiskFigures Disk()
+    {
+        var used = index.All().Sum(e => e.SizeBytes);
+        var space = FileSystemSpace.Of(Root);
+        return settings.MaxBytes is { } max
+            ? new DiskFigures(Math.Min(max, space.CapacityBytes), Math.Max(0, Math.Min(space.FreeBytes, max - used)), used)
+            : new DiskFigures(space.CapacityBytes, space.FreeBytes, used);
     }
 
     /// <summary>
-    /// Copies a parent's content for a copy-on-write child: <c>cp --reflink=auto</c> shares blocks where
-    /// the filesystem supports it (btrfs, XFS) and copies otherwise; without cp, a plain managed copy.
+    /// Brings the listing in line with <c>volumes/</c> (directory names only; metadata is read only for
+    /// volumes it did not know): what vanished behind the agent's back is dropped, what appeared is added.
     /// </summary>
-    private static async Task CopyTreeAsync(string source, string destination, CancellationToken cancellationToken)
+    public int Reconcile()
     {
-        if (File.Exists("/bin/cp") || File.Exists("/usr/bin/cp"))
+        var onDisk = Directory.EnumerateDirectories(VolumesPath).Select(Path.GetFileName).OfType<string>().ToHashSet(StringComparer.Ordinal);
+        var changed = 0;
+        foreach (var entry in index.All().Where(e => !onDisk.Contains(e.Handle)))
         {
-            var start = new ProcessStartInfo("cp") { RedirectStandardError = true, UseShellExecute = false };
-            foreach (var argument in (string[])["--reflink=auto", "-a", "--", source, destination])
+            if (!Directory.Exists(VolumePath(entry.Handle)))
             {
-                start.ArgumentList.Add(argument);
+                index.Remove(entry.Handle);
+                changed++;
             }
-
-            using var process = Process.Start(start) ?? throw new IOException("could not run cp");
-            var error = await process.StandardError.ReadToEndAsync(cancellationToken);
-            await process.WaitForExitAsync(cancellationToken);
-            if (process.ExitCode != 0)
-            {
-                throw new IOException($"copying the parent volume failed: {error.Trim()}");
-            }
-
-            return;
         }
 
-        Directory.CreateDirectory(destination);
-        foreach (var directory in Directory.EnumerateDirectories(source, "*", SearchOption.AllDirectories))
+        foreach (var handle in onDisk.Where(h => HandleFormat.IsValid(h) && !index.TryGet(h, out _)))
         {
-            Directory.CreateDirectory(Path.Combine(destination, Path.GetRelativePath(source, directory)));
+            if (VolumeMetadata.Read(VolumePath(handle)) is { } metadata)
+            {
+                index.Add(new VolumeEntry(metadata with { Handle = handle }));
+                changed++;
+            }
         }
 
-        foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
+        return changed;
+    }
+
+    /// <summary>Tries again to bring back volumes whose data could not be (after a restart); the number fixed.</summary>
+    internal int RetryProblems()
+    {
+        var fixedCount = 0;
+        var mounts = Mounts.MountPoints();
+        foreach (var entry in index.All().Where(e => e.Problem is not null))
         {
-            File.Copy(file, Path.Combine(destination, Path.GetRelativePath(source, file)));
+            try
+            {
+                drivers.For(entry.Metadata.DriverName).Recover(VolumePath(entry.Handle), entry.Metadata, mounts);
+                entry.Problem = null;
+                fixedCount++;
+                logger.LogInformation("Volume {Handle} is usable again", entry.Handle);
+            }
+            catch (Exception ex)
+            {
+                entry.Problem = ex.Message;
+            }
+        }
+
+        return fixedCount;
+    }
+
+    private async Task<VolumeEntry?> MakeAsync(string handle, VolumeEntry? parent, IReadOnlyDictionary<string, string> properties, CancellationToken cancellationToken)
+    {
+        var staging = Path.Combine(CreatingPath, $"{handle}.{Guid.NewGuid():N}");
+        Directory.CreateDirectory(staging);
+        try
+        {
+            var made = parent is null
+                ? await drivers.Chosen.CreateEmptyAsync(staging, cancellationToken)
+                : await drivers.Chosen.CreateChildAsync(staging, VolumePath(parent.Handle), parent.Metadata, cancellationToken);
+            var metadata = new VolumeMetadata(handle, DateTimeOffset.UtcNow, parent?.Handle, new Dictionary<string, string>(properties), made.Driver, made.Layers);
+            await metadata.WriteAsync(staging, cancellationToken);
+            var target = VolumePath(handle);
+            if (Directory.Exists(target))
+            {
+                Abandon(staging);
+                return null;
+            }
+
+            Directory.Move(staging, target);
+            var entry = new VolumeEntry(metadata);
+            Measure(entry, CancellationToken.None);
+            index.Add(entry);
+            return entry;
+        }
+        catch
+        {
+            Abandon(staging);
+            throw;
         }
     }
 
-    private sealed record Metadata(string Handle, DateTimeOffset CreatedAt, string? Parent, Dictionary<string, string> Properties);
+    private async Task<DestroyVolumeResult> DeleteOneAsync(string handle, DateTimeOffset deadline, CancellationToken cancellationToken)
+    {
+        string grave;
+        try
+        {
+            HandleFormat.Validate(handle, nameof(handle));
+            var lockWait = deadline - DateTimeOffset.UtcNow;
+            using var held = await locks.TryAcquireAsync(handle, lockWait > settings.LockWait ? lockWait : settings.LockWait, cancellationToken);
+            if (held is null)
+            {
+                return new DestroyVolumeResult(handle, DestroyOutcome.Pending, "a create of this volume is in progress");
+            }
+
+            if (!index.TryBeginDelete(handle, out var children))
+            {
+                return new DestroyVolumeResult(
+                    handle, DestroyOutcome.Failed, $"the volume has live children ({string.Join(", ", children)}): they must be deleted first");
+            }
+
+            var removed = false;
+            try
+            {
+                index.TryGet(handle, out var entry);
+                grave = Reaper.NewGrave(handle);
+                try
+                {
+                    Directory.Move(VolumePath(handle), grave);
+                }
+                catch (DirectoryNotFoundException)
+                {
+                    removed = true;
+                    return Reaper.HasDataOf(handle, out var error)
+                        ? new DestroyVolumeResult(handle, DestroyOutcome.Pending, error ?? StillRemoving)
+                        : new DestroyVolumeResult(handle, DestroyOutcome.NotFound);
+                }
+
+                removed = true;
+                Metrics.Deleted(1);
+                if ((entry?.Metadata ?? VolumeMetadata.Read(grave)) is { } metadata)
+                {
+                    try
+                    {
+                        drivers.For(metadata.DriverName).Detach(grave, metadata);
+                    }
+                    catch (IOException ex)
+                    {
+                        logger.LogWarning("Could not unmount {Handle} at once ({Error}); the reaper will", handle, ex.Message);
+                    }
+                }
+            }
+            finally
+            {
+                index.EndDelete(handle, removed);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception ex)
+        {
+            return new DestroyVolumeResult(handle, DestroyOutcome.Failed, ex.Message);
+        }
+
+        if (await Reaper.RemoveNowAsync(grave, deadline, cancellationToken))
+        {
+            return new DestroyVolumeResult(handle, DestroyOutcome.Deleted);
+        }
+
+        Reaper.HasDataOf(handle, out var why);
+        return new DestroyVolumeResult(handle, DestroyOutcome.Pending, why ?? StillRemoving);
+    }
+
+    private const string StillRemoving = "out of the listing; its data is still being removed";
+
+    private void Measure(VolumeEntry entry, CancellationToken cancellationToken)
+    {
+        var layer = drivers.For(entry.Metadata.DriverName).OwnLayer(VolumePath(entry.Handle), entry.Metadata);
+        var (bytes, complete) = DiskUsage.Measure(layer, settings.SizeWalkLimit, cancellationToken);
+        if (complete)
+        {
+            entry.Sized(bytes, DateTimeOffset.UtcNow);
+        }
+        else if (entry.SizedAt is null)
+        {
+            // Better a lower bound than nothing; measured again on the next round.
+            entry.Sized(bytes, DateTimeOffset.MinValue);
+        }
+    }
+
+    private bool HasRoomFor(VolumeEntry? parent)
+    {
+        if (settings.MaxBytes is not { } max)
+        {
+            return true;
+        }
+
+        var used = index.All().Sum(e => e.SizeBytes);
+        var needed = parent is not null && !drivers.Chosen.CopyOnWrite ? ChainBytes(parent) : 0;
+        return used + needed < max;
+    }
+
+    /// <summary>What a full copy of a volume's content takes, about: its own size and its ancestors'.</summary>
+    private long ChainBytes(VolumeEntry volume)
+    {
+        long bytes = 0;
+        for (var current = volume; current is not null; current = current.Metadata.Parent is { } p && index.TryGet(p, out var next) ? next : null)
+        {
+            bytes += current.SizeBytes;
+            if (!current.Metadata.IsOverlay)
+            {
+                break;
+            }
+        }
+
+        return bytes;
+    }
+
+    /// <summary>Moves what a create left behind into <c>dead/</c> for the reaper (unmounting it first).</summary>
+    private void Abandon(string staging)
+    {
+        Bury(staging, null, null);
+    }
+
+    private void Bury(string path, IReadOnlySet<string>? mounts, string? why)
+    {
+        var grave = Path.Combine(Reaper.DeadPath, Path.GetFileName(path));
+        if (VolumeReaper.HandleOf(grave) is null || Directory.Exists(grave))
+        {
+            grave = Path.Combine(Reaper.DeadPath, $"{Path.GetFileName(path)}.{Guid.NewGuid():N}");
+        }
+
+        try
+        {
+            foreach (var point in Mounts.Under(path, mounts))
+            {
+                Mounts.Detach(point);
+            }
+
+            Directory.Move(path, grave);
+            if (why is not null)
+            {
+                logger.LogInformation("Moved {Path} to dead/: {Why}", Path.GetRelativePath(Root, path), why);
+            }
+
+            Reaper.Add(grave);
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning("Could not move {Path} out of the way ({Error}); the reaper removes it where it is", path, ex.Message);
+            Reaper.Add(path);
+        }
+    }
+
+    private string VolumePath(string handle) => Path.Combine(VolumesPath, HandleFormat.Validate(handle, nameof(handle)));
+}
+
+/// <summary>How the store works: the cap on what volumes take, how long a delete waits for a create of the same handle, how much a size walk may look at, how the reaper retries.</summary>
+internal sealed record StoreSettings(long? MaxBytes, TimeSpan LockWait, long SizeWalkLimit, ReaperSettings Reaper)
+{
+    public static StoreSettings Default { get; } = new(
+        null, TimeSpan.FromSeconds(1), 1_000_000, new ReaperSettings(TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(1)));
 }

@@ -36,7 +36,8 @@ public static class OrchestratorHost
             .AddAtcGcStore(dataSource)
             .AddAtcGcCollector(configuration)
             .AddAtcGcCollectorService()
-            .AddSingleton<VolumeReportService>();
+            .AddSingleton<VolumeReportService>()
+            .AddSingleton<ReportGate>();
         builder.Services.AddHealthChecks()
             .AddCheck<DatabaseHealthCheck>("database")
             .AddCheck<HeldWorkersHealthCheck>("held-workers");

@@ -18,6 +18,7 @@ public static class WorkerApi
         var worker = routes.MapGroup("/api/v1/workers/{name}").AddEndpointFilter(RequireWorkerToken);
         worker.MapPut("/", RegisterAsync);
         worker.MapPut("/volumes/report", ReportAsync);
+        worker.MapPost("/volumes/gone", GoneAsync);
         worker.MapPost("/land", (string name, WorkerRepository workers, CancellationToken ct) =>
             ChangeStateAsync(name, workers, workers.LandAsync, "landing", ct));
         worker.MapPost("/retire", (string name, WorkerRepository workers, CancellationToken ct) =>
@@ -44,7 +45,8 @@ public static class WorkerApi
         {
             var registered = await workers.RegisterAsync(
                 new WorkerRegistration(
-                    name, baseUrl, [.. types.Select(t => new BaseResourceTypeVersion(t.Name, t.Image, t.Version))], request.Heartbeat, request.InstallationId),
+                    name, baseUrl, [.. types.Select(t => new BaseResourceTypeVersion(t.Name, t.Image, t.Version))], request.Heartbeat, request.InstallationId,
+                    request.Disk is { } disk ? new WorkerDisk(disk.CapacityBytes, disk.FreeBytes, disk.VolumesBytes) : null),
                 context.RequestAborted);
             return Results.Ok(ToDto(registered.Worker, registered.ResourceTypes) with
             {
@@ -59,27 +61,72 @@ public static class WorkerApi
         }
     }
 
+    /// <summary>
+    /// A full report, read as a stream (never held in memory as a whole) within <c>Orchestrator:MaxReportBytes</c>;
+    /// one per worker at a time (429 otherwise).
+    /// </summary>
     private static async Task<IResult> ReportAsync(
-        string name, HttpContext context, VolumeReportService reports, IOptions<OrchestratorOptions> options)
+        string name, HttpContext context, VolumeReportService reports, ReportGate gate, IOptions<OrchestratorOptions> options)
     {
-        var (request, problem) = await JsonBody.ReadAsync<VolumeReportRequest>(context, options.Value.MaxReportBytes, VolumeProtocol.Json, context.RequestAborted);
+        if (!gate.TryEnter(name))
+        {
+            context.Response.Headers.RetryAfter = ((int)ReportGate.RetryAfter.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return Problems.TooManyRequests($"a volume report of worker '{name}' is already being applied: send the next one after it");
+        }
+
+        try
+        {
+            var maxBytes = options.Value.MaxReportBytes;
+            if (JsonBody.Prepare(context, maxBytes) is { } refused)
+            {
+                return refused;
+            }
+
+            var outcome = await reports.ApplyAsync(
+                name, (sink, ct) => VolumeReportReader.ReadAsync(context.Request.Body, sink, ct), options.Value.UnknownVolumeGrace, context.RequestAborted);
+            return outcome is null
+                ? Problems.NotFound($"worker '{name}' is not registered: register (PUT /api/v1/workers/{name}) before reporting")
+                : Results.Ok(new VolumeReportResponse(
+                    outcome.Destroy, outcome.ConfirmedGone, outcome.Missing, outcome.Recovered, outcome.ServerTime, outcome.Installation, outcome.Hold));
+        }
+        catch (VolumeReportFormatException ex)
+        {
+            return Problems.BadRequest(ex.Message);
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return JsonBody.TooLarge(options.Value.MaxReportBytes);
+        }
+        finally
+        {
+            gate.Exit(name);
+        }
+    }
+
+    /// <summary>An acknowledgement of volumes whose data the worker removed: confirms destroying ones gone, nothing else.</summary>
+    private static async Task<IResult> GoneAsync(string name, HttpContext context, VolumeReportService reports, IOptions<OrchestratorOptions> options)
+    {
+        var (request, problem) = await JsonBody.ReadAsync<VolumesGoneRequest>(context, options.Value.MaxRequestBytes, VolumeProtocol.Json, context.RequestAborted);
         if (problem is not null)
         {
             return problem;
         }
 
-        var volumes = request!.Volumes ?? [];
-        var invalid = volumes.Select(v => v?.Handle).Concat(request.Deleting ?? []).FirstOrDefault(h => !HandleFormat.IsValid(h));
-        if (invalid is not null || volumes.Any(v => v is null) || (request.Deleting?.Any(h => h is null) ?? false))
+        if (request!.Handles is null || request.Handles.Count > OrchestratorProtocol.MaxGonePerRequest)
+        {
+            return Problems.BadRequest($"'handles' must list at most {OrchestratorProtocol.MaxGonePerRequest} handles");
+        }
+
+        var invalid = request.Handles.FirstOrDefault(h => !HandleFormat.IsValid(h));
+        if (invalid is not null || request.Handles.Any(h => h is null))
         {
             return Problems.BadRequest($"'{invalid}' is not a valid handle");
         }
 
-        var outcome = await reports.ApplyAsync(name, request, options.Value.UnknownVolumeGrace, context.RequestAborted);
-        return outcome is null
-            ? Problems.NotFound($"worker '{name}' is not registered: register (PUT /api/v1/workers/{name}) before reporting")
-            : Results.Ok(new VolumeReportResponse(
-                outcome.Destroy, outcome.ConfirmedGone, outcome.Missing, outcome.Recovered, outcome.ServerTime, outcome.Installation, outcome.Hold));
+        var confirmed = await reports.ConfirmGoneAsync(name, request.Handles, context.RequestAborted);
+        return confirmed is { } done
+            ? Results.Ok(new VolumesGoneResponse(done.ConfirmedGone, done.ServerTime))
+            : Problems.NotFound($"worker '{name}' is not registered");
     }
 
     private static async Task<IResult> ChangeStateAsync(

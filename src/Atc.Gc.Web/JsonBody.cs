@@ -14,20 +14,9 @@ public static class JsonBody
         HttpContext context, long maxBytes, JsonSerializerOptions options, CancellationToken cancellationToken)
         where T : class
     {
-        ArgumentNullException.ThrowIfNull(context);
-        if (context.Request.ContentLength > maxBytes)
+        if (Prepare(context, maxBytes) is { } refused)
         {
-            return (null, TooLarge(maxBytes));
-        }
-
-        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
-        {
-            limit.MaxRequestBodySize = maxBytes;
-        }
-
-        if (context.Request.ContentType is { } type && !type.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
-        {
-            return (null, Problems.Create(StatusCodes.Status415UnsupportedMediaType, "unsupported media type", $"the body must be application/json, not {type}"));
+            return (null, refused);
         }
 
         try
@@ -47,6 +36,30 @@ public static class JsonBody
         }
     }
 
-    private static IResult TooLarge(long maxBytes) =>
+    /// <summary>
+    /// Before a body is read as a stream: refuses one declared larger than <paramref name="maxBytes"/> (413)
+    /// or not JSON (415), and limits what may be read to <paramref name="maxBytes"/> (reading past it
+    /// throws a <see cref="BadHttpRequestException"/> with status 413). Null when the body may be read.
+    /// </summary>
+    public static IResult? Prepare(HttpContext context, long maxBytes)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (context.Request.ContentLength > maxBytes)
+        {
+            return TooLarge(maxBytes);
+        }
+
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = maxBytes;
+        }
+
+        return context.Request.ContentType is { } type && !type.StartsWith("application/json", StringComparison.OrdinalIgnoreCase)
+            ? Problems.Create(StatusCodes.Status415UnsupportedMediaType, "unsupported media type", $"the body must be application/json, not {type}")
+            : null;
+    }
+
+    /// <summary>The 413 answer for a body over <paramref name="maxBytes"/>.</summary>
+    public static IResult TooLarge(long maxBytes) =>
         Problems.Create(StatusCodes.Status413PayloadTooLarge, "request body too large", $"the request body is larger than the limit of {maxBytes} bytes");
 }

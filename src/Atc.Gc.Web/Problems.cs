@@ -15,4 +15,6 @@ public static class Problems
     public static IResult Conflict(string detail) => Create(StatusCodes.Status409Conflict, "conflict", detail);
 
     public static IResult Unauthorized(string detail) => Create(StatusCodes.Status401Unauthorized, "unauthorized", detail);
+
+    public static IResult TooManyRequests(string detail) => Create(StatusCodes.Status429TooManyRequests, "too many requests", detail);
 }

@@ -15,7 +15,9 @@ public static class AgentMode
         var root = new Option<string>("--root") { Required = true };
         var listen = new Option<string>("--listen") { Required = true };
         var token = new Option<string>("--token") { Required = true };
-        var command = new Command("agent", "Run a worker agent until stopped (used by the reclaim scenario)") { name, root, listen, token };
+        var orchestrator = new Option<string?>("--orchestrator") { Description = "Register, heartbeat and report to this orchestrator (production intervals)" };
+        var driver = new Option<string>("--driver") { DefaultValueFactory = _ => "detect" };
+        var command = new Command("agent", "Run a worker agent until stopped (used by the reclaim scenario)") { name, root, listen, token, orchestrator, driver };
         command.Hidden = true;
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -25,6 +27,8 @@ public static class AgentMode
                 ["Agent:Root"] = parse.GetValue(root),
                 ["Agent:Listen"] = parse.GetValue(listen),
                 ["Agent:Token"] = parse.GetValue(token),
+                ["Agent:Orchestrator"] = parse.GetValue(orchestrator),
+                ["Agent:Driver"] = parse.GetValue(driver),
             }).Build();
             await using var app = AgentHost.Build(configuration, logging => logging.SetMinimumLevel(LogLevel.Warning));
             await app.StartAsync(cancellationToken);
@@ -48,15 +52,15 @@ public static class AgentMode
         command.Hidden = true;
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var store = new VolumeStore(parse.GetValue(root)!, Microsoft.Extensions.Logging.Abstractions.NullLogger<VolumeStore>.Instance);
+            var store = VolumeStore.Open(parse.GetValue(root)!, recover: false);
             var handles = store.List(withSizes: false).Select(v => v.Handle).Where(h => h.StartsWith(parse.GetValue(prefix)!, StringComparison.Ordinal)).ToList();
             var width = parse.GetValue(lanes);
             var clock = System.Diagnostics.Stopwatch.StartNew();
-            await Task.WhenAll(Enumerable.Range(0, width).Select(lane => Task.Run(() =>
+            await Task.WhenAll(Enumerable.Range(0, width).Select(lane => Task.Run(async () =>
             {
                 foreach (var handle in handles.Where((_, i) => i % width == lane))
                 {
-                    store.Delete(handle);
+                    await store.DeleteAsync(handle, TimeSpan.FromHours(1), cancellationToken);
                 }
             }, cancellationToken)));
             Console.Out.WriteLine(clock.Elapsed.TotalSeconds.ToString("R", System.Globalization.CultureInfo.InvariantCulture));

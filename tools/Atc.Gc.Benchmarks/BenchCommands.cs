@@ -51,7 +51,7 @@ public static class BenchCommands
         var measure = new Command("measure-pass", "Run one full collection pass in this process and print its peak memory (used by the memory scenario)") { measureDatabase };
         measure.SetAction(async (parse, cancellationToken) => await MemoryScenario.MeasurePassAsync(parse.GetValue(measureDatabase)!, cancellationToken));
 
-        return new RootCommand("atc-gc-bench: Atc.Gc's collection, measured") { run, measure, AgentMode.Create(), AgentMode.LocalDelete() };
+        return new RootCommand("atc-gc-bench: Atc.Gc's collection, measured") { run, measure, AgentMode.Create(), AgentMode.LocalDelete(), OrchestratorMode.Create() };
     }
 
     /// <summary>Parses the arguments and runs the command; parse errors are one line each on stderr and exit code 2.</summary>

@@ -10,6 +10,9 @@ namespace Atc.Gc.Benchmarks;
 /// <param name="ReclaimRounds">Cache invalidations timed in the reclaim latency run.</param>
 /// <param name="ReclaimWorkers">Worker agents (loopback, real directories) in the reclaim runs.</param>
 /// <param name="HotPathOperations">Create-volume and create-child pairs timed in each hot-path run.</param>
+/// <param name="CowParentBytes">Sizes of the parents copy-on-write children are made of (each in <paramref name="CowFiles"/> files).</param>
+/// <param name="ReportVolumes">Volumes on the worker in the report-cost runs (a small and a large worker).</param>
+/// <param name="MaxReportBytes">The orchestrator's report limit in the report-memory run: every report is this large.</param>
 public sealed record BenchOptions(
     int Scale,
     int Orphans,
@@ -24,9 +27,19 @@ public sealed record BenchOptions(
     int HotPathOperations,
     int Repeats,
     IReadOnlySet<string> Scenarios,
-    string? PeerBench)
+    string? PeerBench,
+    IReadOnlyList<long>? CowParentBytes = null,
+    int CowFiles = 10_000,
+    IReadOnlyList<int>? ReportVolumes = null,
+    long MaxReportBytes = 64L * 1024 * 1024)
 {
-    public static IReadOnlyList<string> AllScenarios { get; } = ["mark", "scaling", "reclaim", "hotpath", "memory"];
+    public static IReadOnlyList<string> AllScenarios { get; } = ["mark", "scaling", "reclaim", "hotpath", "memory", "cow", "reports", "reportmemory"];
+
+    /// <summary>The parents' sizes of the copy-on-write runs.</summary>
+    public IReadOnlyList<long> CowSizes => CowParentBytes ?? [10L << 20, 100L << 20, 1L << 30];
+
+    /// <summary>The workers' sizes of the report-cost runs.</summary>
+    public IReadOnlyList<int> ReportSizes => ReportVolumes ?? [1_000, 100_000];
 
     public bool Runs(string scenario) => Scenarios.Contains(scenario);
 
@@ -37,5 +50,6 @@ public sealed record BenchOptions(
 
     /// <summary>A run small enough for the test suite: every scenario, tiny sizes.</summary>
     public static BenchOptions Smoke(int seed) => new(
-        4_000, 400, 4, seed, [1_000, 4_000], 100, [1_000, 4_000], 300, 2, 2, 50, 1, AllScenarios.ToHashSet(), null);
+        4_000, 400, 4, seed, [1_000, 4_000], 100, [1_000, 4_000], 300, 2, 2, 50, 1, AllScenarios.ToHashSet(), null,
+        [64L << 10, 256L << 10], 20, [100, 1_000], 256L * 1024);
 }

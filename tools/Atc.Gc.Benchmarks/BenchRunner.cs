@@ -21,6 +21,9 @@ public static class BenchRunner
                      ("hotpath", HotPathScenario.RunAsync),
                      ("reclaim", ReclaimScenario.RunAsync),
                      ("memory", MemoryScenario.RunAsync),
+                     ("cow", CowScenario.RunAsync),
+                     ("reports", ReportCostScenario.RunAsync),
+                     ("reportmemory", ReportMemoryScenario.RunAsync),
                  })
         {
             if (options.Runs(name))

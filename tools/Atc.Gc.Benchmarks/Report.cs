@@ -84,20 +84,35 @@ public static class Report
           collector, as in *mark*).
         - **hot path**: the scheduler creating a volume and a copy-on-write child, one at a time,
           on an idle database and while a full collection pass marks the main dataset's orphans.
-        - **reclaim**: worker agents on loopback (real HTTP, real directories). *Invalidation → gone*:
-          caches are cleared one at a time while the collector service runs, woken by the change
-          signal; each volume's latency runs from the clearing statement to its directory's
-          disappearance. *End to end*: one large invalidation, the same way. *HTTP deletion*: volumes
-          already destroying, deleted by the destroying collector (claims, `POST /volumes/destroy`
-          batches, row deletes). *Local floor*: each agent's own store, in a process of its own,
-          deleting as many volumes with no HTTP and no database — one at a time and as many at a
-          time as the collector sends requests per worker, whichever is faster.
+        - **reclaim**: the orchestrator as production runs it (worker API and collector service, every
+          option at its default) and worker agents, each a process of its own, registered with it
+          (heartbeats, full reports, acknowledgements running), over loopback HTTP with real
+          directories. *Invalidation → gone*: caches are cleared one at a time, the collector service
+          woken by the change signal; each volume's latency runs from the clearing statement until
+          nothing of it is left on disk (not in `volumes/`, not in `dead/`). *One agent hung*: the same
+          with one agent stopped (SIGSTOP: it accepts connections and never answers), the other
+          agents' latency against theirs with every agent well (measured before, in the same run).
+          *End to end*: one large invalidation, the same way. *HTTP deletion*: volumes already
+          destroying, deleted by destroying-collector passes (claims, `POST /volumes/destroy` batches,
+          row deletes) until every row is gone. *Local floor*: each agent's own store, in a process
+          of its own, deleting as many volumes with no HTTP and no database — one at a time and as
+          many at a time as the collector sends requests per worker, whichever is faster.
         - **memory**: a full pass over datasets of growing size (10 % orphans), each in a process of
           its own, whose peak resident memory (VmHWM) is read from /proc.
+        - **cow**: a copy-on-write child of parents of growing size (each in the same number of files),
+          made by the agent's store with the overlay driver and with the naive one (a copy),
+          alternating: the time to make it, and the bytes it wrote (its own layer on disk after it
+          was made). Overlay needs root.
+        - **report**: what the orchestrator and the database spend on a report from a worker holding
+          few or many volumes, with ten changes: the acknowledgement of ten deletions (over loopback
+          HTTP; the database alone in the notes), and the periodic full report beside it.
+        - **report memory**: the orchestrator in a process of its own, its resident memory idle (every
+          path used once) against its peak (VmHWM, reset through `/proc/<pid>/clear_refs`) under ten
+          concurrent reports of the largest size it accepts, from one worker and from ten.
 
         This machine's speed drifts from run to run (other guests share its cores), so what is
         compared is measured in alternating runs: collector and floor, the two table sizes, HTTP and
-        local deletion. A time is the median of the runs (a row's notes say how many); a ratio is
+        local deletion, the two drivers, the two worker sizes. A time is the median of the runs (a row's notes say how many); a ratio is
         the median of the ratios of adjacent runs, which the drift does not move. A figure is what
         one run of the command on this machine measured. The smoke test in the suite runs every scenario at tiny sizes to keep the tool working;
         the full run is the command above.

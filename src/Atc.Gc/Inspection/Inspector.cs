@@ -63,7 +63,8 @@ public sealed class Inspector(NpgsqlDataSource dataSource)
                    count(v.id) FILTER (WHERE v.state = 'initialized') AS initialized,
                    count(v.id) FILTER (WHERE v.state = 'destroying') AS destroying,
                    count(v.id) FILTER (WHERE v.state = 'failed') AS failed,
-                   CASE WHEN w.hold IS NULL THEN NULL ELSE w.hold || ': ' || w.hold_detail END AS hold
+                   CASE WHEN w.hold IS NULL THEN NULL ELSE w.hold || ': ' || w.hold_detail END AS hold,
+                   w.disk_capacity_bytes, w.disk_free_bytes, w.disk_volumes_bytes
             FROM workers w
             LEFT JOIN volumes v ON v.worker_name = w.name
             GROUP BY w.name
@@ -119,7 +120,7 @@ public sealed class Inspector(NpgsqlDataSource dataSource)
         v.id, v.handle, v.worker_name AS worker, v.state::text AS state, v.container_id, v.resource_cache_id,
         v.worker_base_resource_type_id, v.task_cache_id, v.parent_id,
         (SELECT count(*) FROM volumes c WHERE c.parent_id = v.id) AS children,
-        v.created_at, v.state_changed_at, v.missing_since, v.delete_attempts, v.last_delete_error
+        v.created_at, v.state_changed_at, v.missing_since, v.delete_attempts, v.last_delete_error, v.size_bytes
         """;
 
     /// <summary>One line per owner, traced as far as it goes (container → build → job; cache → uses → builds; ...).</summary>

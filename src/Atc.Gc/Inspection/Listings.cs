@@ -15,7 +15,8 @@ public sealed record VolumeListing(
     DateTimeOffset StateChangedAt,
     DateTimeOffset? MissingSince,
     int DeleteAttempts,
-    string? LastDeleteError)
+    string? LastDeleteError,
+    long? SizeBytes = null)
 {
     public bool Orphaned => ContainerId is null && ResourceCacheId is null && WorkerBaseResourceTypeId is null && TaskCacheId is null && Children == 0;
 }
@@ -23,9 +24,12 @@ public sealed record VolumeListing(
 public sealed record ContainerListing(long Id, string Handle, string Worker, string State, long? BuildId, string? BuildStatus, string? Job, long? ResourceConfigId, long Volumes);
 
 /// <param name="Hold">Why the worker's unknown volumes are kept (<c>kind: detail</c>) until <c>atc-gc adopt-worker</c>; null when they are not.</param>
+/// <param name="DiskCapacityBytes">The worker's disk for volumes, as its agent last reported it with a heartbeat (null before it did).</param>
+/// <param name="DiskVolumesBytes">What its volumes take, by its agent.</param>
 public sealed record WorkerListing(
     string Name, string State, string? BaseUrl, DateTimeOffset HeartbeatAt, long Containers, long Volumes,
-    long Creating, long Created, long Initializing, long Initialized, long Destroying, long Failed, string? Hold = null);
+    long Creating, long Created, long Initializing, long Initialized, long Destroying, long Failed, string? Hold = null,
+    long? DiskCapacityBytes = null, long? DiskFreeBytes = null, long? DiskVolumesBytes = null);
 
 public sealed record CacheListing(
     long Id, long ResourceConfigId, string Type, string Version, string? Resources, long Uses, long RunningUses, long Volumes, DateTimeOffset CreatedAt);

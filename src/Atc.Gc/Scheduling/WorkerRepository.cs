@@ -19,8 +19,13 @@ public sealed record BaseResourceTypeVersion(string Name, string Image, string V
 /// identity means the agent's volumes were recorded in another database: the worker is held (none of
 /// its unknown volumes is destroyed) until an operator adopts it.
 /// </param>
+/// <param name="Disk">The worker's disk for volumes, as its agent reports it with every heartbeat; null leaves the last figures.</param>
 public sealed record WorkerRegistration(
-    string Name, Uri? BaseUrl, IReadOnlyList<BaseResourceTypeVersion> ResourceTypes, bool IsHeartbeat = false, Guid? KnownInstallation = null);
+    string Name, Uri? BaseUrl, IReadOnlyList<BaseResourceTypeVersion> ResourceTypes, bool IsHeartbeat = false, Guid? KnownInstallation = null,
+    WorkerDisk? Disk = null);
+
+/// <summary>A worker's disk for volumes: capacity and free space (within its agent's cap), and what its volumes take, in bytes.</summary>
+public sealed record WorkerDisk(long CapacityBytes, long FreeBytes, long VolumesBytes);
 
 /// <summary>Why a worker's unknown volumes are not destroyed, until an operator adopts it (<see cref="WorkerRepository.AdoptAsync"/>).</summary>
 /// <param name="Kind"><c>identity</c> (its agent knew another database) or <c>unknown</c> (most volumes it reported are unknown here).</param>
@@ -84,6 +89,9 @@ public sealed class WorkerRepository(NpgsqlDataSource dataSource)
             BaseUrl = registration.BaseUrl?.ToString(),
             registration.IsHeartbeat,
             Known = registration.KnownInstallation,
+            Capacity = registration.Disk is { } disk ? Math.Max(0, disk.CapacityBytes) : (long?)null,
+            Free = registration.Disk is { } free ? Math.Max(0, free.FreeBytes) : (long?)null,
+            Used = registration.Disk is { } used ? Math.Max(0, used.VolumesBytes) : (long?)null,
             Names = types.Select(t => t.Name).ToArray(),
             Images = types.Select(t => t.Image).ToArray(),
             Versions = types.Select(t => t.Version).ToArray(),
@@ -103,16 +111,21 @@ public sealed class WorkerRepository(NpgsqlDataSource dataSource)
 
         await connection.ExecuteAsync(Sql.Command(
             """
-            INSERT INTO workers (name, state, base_url, heartbeat_at)
-            VALUES (@Worker, 'running', @BaseUrl, now())
+            INSERT INTO workers (name, state, base_url, heartbeat_at, disk_capacity_bytes, disk_free_bytes, disk_volumes_bytes, disk_reported_at)
+            VALUES (@Worker, 'running', @BaseUrl, now(), @Capacity, @Free, @Used, CASE WHEN @Capacity::bigint IS NULL THEN NULL ELSE now() END)
             ON CONFLICT (name) DO UPDATE
             SET base_url = EXCLUDED.base_url,
                 heartbeat_at = now(),
+                disk_capacity_bytes = coalesce(EXCLUDED.disk_capacity_bytes, workers.disk_capacity_bytes),
+                disk_free_bytes = coalesce(EXCLUDED.disk_free_bytes, workers.disk_free_bytes),
+                disk_volumes_bytes = coalesce(EXCLUDED.disk_volumes_bytes, workers.disk_volumes_bytes),
+                disk_reported_at = coalesce(EXCLUDED.disk_reported_at, workers.disk_reported_at),
                 state = CASE WHEN workers.state = 'stalled' OR (workers.state = 'landed' AND NOT @IsHeartbeat)
                              THEN 'running' ELSE workers.state END,
                 state_changed_at = CASE WHEN workers.state = 'stalled' OR (workers.state = 'landed' AND NOT @IsHeartbeat)
                                         THEN now() ELSE workers.state_changed_at END
             """, reported, cancellationToken, transaction));
+
 
         await connection.ExecuteAsync(Sql.Command(
             """

@@ -7,7 +7,9 @@ namespace Atc.Gc.Workers;
 /// <item><c>PUT /api/v1/workers/{name}</c>: register or heartbeat (<see cref="RegisterWorkerRequest"/> → <see cref="WorkerDto"/>);</item>
 /// <item><c>PUT /api/v1/workers/{name}/volumes/report</c>: the volumes the worker holds
 /// (<see cref="VolumeReportRequest"/> → <see cref="VolumeReportResponse"/>, whose <c>destroy</c> lists
-/// handles the worker should delete);</item>
+/// handles the worker should delete); at most one per worker at a time (429 with Retry-After otherwise);</item>
+/// <item><c>POST /api/v1/workers/{name}/volumes/gone</c>: volumes whose data the worker removed since it last said so
+/// (<see cref="VolumesGoneRequest"/> → <see cref="VolumesGoneResponse"/>); used only to confirm destroying volumes gone;</item>
 /// <item><c>POST /api/v1/workers/{name}/land</c>, <c>/retire</c>: the worker is going away for a while, or for good.</item>
 /// </list>
 /// </summary>
@@ -16,6 +18,11 @@ public static class OrchestratorProtocol
     public static string WorkerPath(string name) => $"api/v1/workers/{Uri.EscapeDataString(name)}";
 
     public static string ReportPath(string name) => $"{WorkerPath(name)}/volumes/report";
+
+    public static string GonePath(string name) => $"{WorkerPath(name)}/volumes/gone";
+
+    /// <summary>The most handles one <see cref="VolumesGoneRequest"/> may carry.</summary>
+    public const int MaxGonePerRequest = 1000;
 
     public static string LandPath(string name) => $"{WorkerPath(name)}/land";
 
@@ -26,8 +33,13 @@ public sealed record ResourceTypeDto(string Name, string Image, string Version);
 
 /// <param name="Heartbeat">False on the first registration after the agent starts, true afterwards (a landed worker stays landed on heartbeats).</param>
 /// <param name="InstallationId">The database identity the agent recorded at an earlier registration; null the first time.</param>
+/// <param name="Disk">The worker's disk for volumes (capacity, free space, what its volumes take); null when unknown.</param>
 public sealed record RegisterWorkerRequest(
-    string BaseUrl, IReadOnlyList<ResourceTypeDto>? ResourceTypes = null, bool Heartbeat = false, Guid? InstallationId = null);
+    string BaseUrl, IReadOnlyList<ResourceTypeDto>? ResourceTypes = null, bool Heartbeat = false, Guid? InstallationId = null, WorkerDiskDto? Disk = null);
+
+/// <summary>A worker's disk for volumes, by its agent (<c>statfs</c>, within the agent's cap): bytes.</summary>
+/// <param name="VolumesBytes">What the worker's volumes take, as its agent last measured them.</param>
+public sealed record WorkerDiskDto(long CapacityBytes, long FreeBytes, long VolumesBytes);
 
 /// <param name="InstallationId">This orchestrator's database identity.</param>
 /// <param name="Trusted">The agent may record <paramref name="InstallationId"/> as its own (false while it is held for knowing another).</param>
@@ -45,7 +57,8 @@ public sealed record WorkerDto(
     string? Hold = null);
 
 /// <summary>A volume the worker holds, with its age by the worker's own clock (no clock skew between hosts).</summary>
-public sealed record ReportedVolumeDto(string Handle, double AgeSeconds);
+/// <param name="SizeBytes">The disk space it takes, as the agent last measured it; null when unknown.</param>
+public sealed record ReportedVolumeDto(string Handle, double AgeSeconds, long? SizeBytes = null);
 
 /// <summary>The volumes a worker holds, as its agent listed them.</summary>
 /// <param name="ListedAfter">
@@ -73,3 +86,10 @@ public sealed record VolumeReportResponse(
     DateTimeOffset? ServerTime = null,
     Guid? InstallationId = null,
     string? Hold = null);
+
+/// <summary>Handles whose data the worker removed (at most <see cref="OrchestratorProtocol.MaxGonePerRequest"/>).</summary>
+public sealed record VolumesGoneRequest(IReadOnlyList<string> Handles);
+
+/// <param name="ConfirmedGone">Destroying volumes among the handles, whose rows were removed.</param>
+/// <param name="ServerTime">The database's clock when the acknowledgement was applied.</param>
+public sealed record VolumesGoneResponse(int ConfirmedGone, DateTimeOffset? ServerTime = null);

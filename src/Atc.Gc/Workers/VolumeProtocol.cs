@@ -7,10 +7,11 @@ namespace Atc.Gc.Workers;
 /// The worker agent's volume API, as both sides speak it (JSON, camelCase; errors are problem+json):
 /// <list type="bullet">
 /// <item><c>POST /volumes</c> takes <see cref="CreateVolumeRequest"/>, answers 201 with <see cref="VolumeDto"/>
-/// (409 when the handle exists, 404 when a copy-on-write parent does not);</item>
+/// (409 when the handle exists or the parent's data is not usable, 404 when a copy-on-write parent does not,
+/// 507 when the volumes would take more than the agent may use);</item>
 /// <item><c>GET /volumes</c> answers <see cref="VolumeListResponse"/>; <c>GET /volumes/{handle}</c> one <see cref="VolumeDto"/>;</item>
 /// <item><c>DELETE /volumes/{handle}</c> answers 204 when deleted and 404 when unknown (both mean gone), 202 while
-/// its data is still being removed (not gone);</item>
+/// its data is still being removed (not gone), 409 while it has children;</item>
 /// <item><c>POST /volumes/destroy</c> takes <see cref="DestroyVolumesRequest"/> and answers
 /// <see cref="DestroyVolumesResponse"/> with one result per handle.</item>
 /// </list>

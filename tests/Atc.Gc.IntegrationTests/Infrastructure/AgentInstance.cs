@@ -38,9 +38,10 @@ public sealed class AgentInstance : IAsyncDisposable
 
     private Dictionary<string, string?> Settings { get; }
 
-    /// <summary>Starts an agent; with <paramref name="orchestrator"/> it registers, heartbeats and reports to it.</summary>
+    /// <summary>Starts an agent; with <paramref name="orchestrator"/> it registers, heartbeats and reports to it. <paramref name="extra"/> adds or overrides settings.</summary>
     public static async Task<AgentInstance> StartAsync(
-        string name, string secret = CollectorHarness.Secret, Uri? orchestrator = null, string? root = null, string listen = "http://127.0.0.1:0")
+        string name, string secret = CollectorHarness.Secret, Uri? orchestrator = null, string? root = null, string listen = "http://127.0.0.1:0",
+        IDictionary<string, string?>? extra = null)
     {
         root ??= Directory.CreateTempSubdirectory($"atc-gc-agent-{name}-").FullName;
         var token = WorkerTokens.Derive(secret, name);
@@ -57,6 +58,11 @@ public sealed class AgentInstance : IAsyncDisposable
             ["Agent:MaxRequestBytes"] = "65536",
             ["Agent:ResourceTypes:0"] = "git=git-image@1.0",
         };
+        foreach (var (key, value) in extra ?? new Dictionary<string, string?>())
+        {
+            settings[key] = value;
+        }
+
         var app = AgentHost.Build(new ConfigurationBuilder().AddInMemoryCollection(settings).Build(), logging => logging.SetMinimumLevel(LogLevel.Warning));
         await app.StartAsync();
         return new AgentInstance(app, name, root, token, settings);
@@ -94,7 +100,8 @@ public sealed class AgentInstance : IAsyncDisposable
         await app.DisposeAsync();
         if (Directory.Exists(Root))
         {
-            Directory.Delete(Root, recursive: true);
+            // Overlay children are mounts: detached first, never removed through.
+            AgentDirectory.Remove(Root);
         }
     }
 }

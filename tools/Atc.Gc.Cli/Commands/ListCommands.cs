@@ -30,10 +30,11 @@ public static class ListCommands
             }
 
             Output.Table(
-                ["HANDLE", "WORKER", "STATE", "SINCE", "OWNERS", "PARENT", "CHILDREN"],
+                ["HANDLE", "WORKER", "STATE", "SINCE", "OWNERS", "PARENT", "CHILDREN", "SIZE"],
                 page.Rows.Select(v => (IReadOnlyList<string?>)[
                     v.Handle, v.Worker, v.State + (v.MissingSince is null ? string.Empty : " (missing)"), Output.Ago(v.StateChangedAt),
-                    Owners(v), v.ParentId?.ToString(System.Globalization.CultureInfo.InvariantCulture), v.Children.ToString(System.Globalization.CultureInfo.InvariantCulture)]));
+                    Owners(v), v.ParentId?.ToString(System.Globalization.CultureInfo.InvariantCulture), v.Children.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    Bytes(v.SizeBytes)]));
             Console.Out.WriteLine($"{page.Rows.Count} of {page.Total} volumes");
             return ExitCodes.Success;
         });
@@ -81,10 +82,11 @@ public static class ListCommands
             }
 
             Output.Table(
-                ["NAME", "STATE", "HEARTBEAT", "CONTAINERS", "VOLUMES", "BY STATE", "URL"],
+                ["NAME", "STATE", "HEARTBEAT", "CONTAINERS", "VOLUMES", "BY STATE", "USED", "FREE", "URL"],
                 rows.Select(w => (IReadOnlyList<string?>)[
                     w.Name, w.State, Output.Ago(w.HeartbeatAt), N(w.Containers), N(w.Volumes),
-                    $"{w.Creating}/{w.Created}/{w.Initializing}/{w.Initialized}/{w.Destroying}/{w.Failed}", w.BaseUrl]));
+                    $"{w.Creating}/{w.Created}/{w.Initializing}/{w.Initialized}/{w.Destroying}/{w.Failed}",
+                    Bytes(w.DiskVolumesBytes), w.DiskFreeBytes is null ? null : $"{Bytes(w.DiskFreeBytes)} of {Bytes(w.DiskCapacityBytes)}", w.BaseUrl]));
             Console.Out.WriteLine("BY STATE: creating/created/initializing/initialized/destroying/failed");
             foreach (var held in rows.Where(w => w.Hold is not null))
             {
@@ -143,4 +145,24 @@ public static class ListCommands
     }.OfType<string>()) is { Length: > 0 } owners ? owners : "none";
 
     private static string N(long value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>Bytes as people read them (1.5 GiB), or "-" when unknown.</summary>
+    private static string Bytes(long? value)
+    {
+        if (value is not { } bytes)
+        {
+            return "-";
+        }
+
+        string[] units = ["B", "KiB", "MiB", "GiB", "TiB"];
+        var size = (double)bytes;
+        var unit = 0;
+        while (size >= 1024 && unit < units.Length - 1)
+        {
+            size /= 1024;
+            unit++;
+        }
+
+        return unit == 0 ? $"{bytes} B" : $"{size:0.#} {units[unit]}";
+    }
 }

@@ -20,11 +20,25 @@ public static class WorkerCommand
         var advertise = CliOptions.Url("--advertise-url", "The URL the orchestrator should call (default: the listen address)");
         var resourceTypes = new Option<string[]>("--resource-type") { Description = "A base resource type this worker provides, as name=image@version (repeatable)" };
         var heartbeat = CliOptions.Duration("--heartbeat-interval", "Time between heartbeats (default 10s)");
-        var report = CliOptions.Duration("--report-interval", "Time between volume reports (default 30s)");
-
-        var command = new Command("worker", "Run a worker agent: volumes as directories, the volume API, the orchestrator link")
+        var report = CliOptions.Duration("--report-interval", "Time between full volume reports (default 30s)");
+        var driver = new Option<string>("--driver")
         {
-            name, root, listen, orchestrator, token, advertise, resourceTypes, heartbeat, report,
+            Description = "How volumes are made: detect (btrfs on btrfs, overlay where a mount works, else naive), overlay, naive or btrfs",
+            DefaultValueFactory = _ => "detect",
+        };
+        driver.AcceptOnlyFromAmong("detect", "overlay", "naive", "btrfs");
+        var maxBytes = new Option<string?>("--max-bytes") { Description = "The most the volumes may take, in bytes or with K, M, G, T (e.g. 50G); creates past it are refused" };
+        maxBytes.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<string?>() is { } text && ParseBytes(text) is null)
+            {
+                result.AddError($"--max-bytes: '{text}' is not a size; expected bytes or a number with K, M, G or T (e.g. 50G)");
+            }
+        });
+
+        var command = new Command("worker", "Run a worker agent: volumes on disk (overlay, btrfs or copies), the volume API, the orchestrator link")
+        {
+            name, root, listen, orchestrator, token, advertise, resourceTypes, heartbeat, report, driver, maxBytes,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -38,6 +52,8 @@ public static class WorkerCommand
                 ["Agent:AdvertiseUrl"] = parse.GetValue(advertise)?.ToString(),
                 ["Agent:HeartbeatInterval"] = parse.GetValue(heartbeat)?.ToString("c", System.Globalization.CultureInfo.InvariantCulture),
                 ["Agent:ReportInterval"] = parse.GetValue(report)?.ToString("c", System.Globalization.CultureInfo.InvariantCulture),
+                ["Agent:Driver"] = parse.GetResult(driver) is null ? null : parse.GetValue(driver),
+                ["Agent:MaxBytes"] = parse.GetValue(maxBytes) is { } cap ? ParseBytes(cap)?.ToString(System.Globalization.CultureInfo.InvariantCulture) : null,
             };
             var types = parse.GetValue(resourceTypes) ?? [];
             for (var i = 0; i < types.Length; i++)
@@ -51,10 +67,25 @@ public static class WorkerCommand
                 .Build();
             await using var app = AgentHost.Build(configuration, logging => context.ConfigureHostLogging(logging, parse));
             await app.StartAsync(cancellationToken);
-            Console.Out.WriteLine($"atc-gc worker '{parse.GetValue(name)}' listening on {Web.ServerAddresses.First(app.Services.GetRequiredService<IServer>())}, volumes in {Path.GetFullPath(parse.GetValue(root)!)}");
+            Console.Out.WriteLine(
+                $"atc-gc worker '{parse.GetValue(name)}' listening on {Web.ServerAddresses.First(app.Services.GetRequiredService<IServer>())}, " +
+                $"volumes in {Path.GetFullPath(parse.GetValue(root)!)} ({app.Services.GetRequiredService<VolumeStore>().DriverName} driver)");
             await app.WaitForShutdownAsync(cancellationToken);
             return ExitCodes.Success;
         });
         return command;
+    }
+
+    /// <summary>Bytes from <c>1048576</c>, <c>512M</c>, <c>50G</c> (powers of 1024); null when it is not a size.</summary>
+    internal static long? ParseBytes(string text)
+    {
+        var trimmed = text.Trim();
+        var unit = trimmed.Length > 0 ? char.ToUpperInvariant(trimmed[^1]) : ' ';
+        var shift = unit switch { 'K' => 10, 'M' => 20, 'G' => 30, 'T' => 40, _ => 0 };
+        var number = shift == 0 ? trimmed : trimmed[..^1];
+        return long.TryParse(number, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var value)
+               && value > 0 && value <= long.MaxValue >> shift
+            ? value << shift
+            : null;
     }
 }

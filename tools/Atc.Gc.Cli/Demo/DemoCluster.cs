@@ -123,7 +123,8 @@ internal sealed class DemoCluster : IAsyncDisposable
         {
             try
             {
-                System.IO.Directory.Delete(Directory, recursive: true);
+                // The agents' overlay children are mounts: detached first, never removed through.
+                Atc.Gc.Agent.AgentDirectory.Remove(Directory);
             }
             catch (IOException)
             {
