@@ -19,8 +19,19 @@ public sealed record BaseResourceTypeVersion(string Name, string Image, string V
 /// identity means the agent's volumes were recorded in another database: the worker is held (none of
 /// its unknown volumes is destroyed) until an operator adopts it.
 /// </param>
+/// <param name="TokenGeneration">
+/// The token generation the caller's token was checked against (the orchestrator's API sets it). The
+/// registration is refused (<see cref="UnauthorizedAccessException"/>, nothing changed) when the
+/// worker's generation is another by the time it is written: a prune or a completed retirement that
+/// commits between the token check and the registration revokes the token it was checked with.
+/// </param>
 public sealed record WorkerRegistration(
-    string Name, Uri? BaseUrl, IReadOnlyList<BaseResourceTypeVersion> ResourceTypes, bool IsHeartbeat = false, Guid? KnownInstallation = null);
+    string Name,
+    Uri? BaseUrl,
+    IReadOnlyList<BaseResourceTypeVersion> ResourceTypes,
+    bool IsHeartbeat = false,
+    Guid? KnownInstallation = null,
+    long? TokenGeneration = null);
 
 /// <summary>Why a worker's unknown volumes are not destroyed, until an operator adopts it (<see cref="WorkerRepository.AdoptAsync"/>).</summary>
 /// <param name="Kind"><c>identity</c> (its agent knew another database) or <c>unknown</c> (most volumes it reported are unknown here).</param>
@@ -113,6 +124,15 @@ public sealed class WorkerRepository(NpgsqlDataSource dataSource)
                 state_changed_at = CASE WHEN workers.state = 'stalled' OR (workers.state = 'landed' AND NOT @IsHeartbeat)
                                         THEN now() ELSE workers.state_changed_at END
             """, reported, cancellationToken, transaction));
+
+        // Read after the worker's row is written (and locked): a prune or retirement that revoked the
+        // token commits its bump with the row's deletion, so it is either seen here or comes after us.
+        if (registration.TokenGeneration is { } checkedGeneration
+            && checkedGeneration != await connection.ExecuteScalarAsync<long>(Sql.Command(
+                "SELECT coalesce((SELECT generation FROM worker_credentials WHERE name = @Worker), 0)", reported, cancellationToken, transaction)))
+        {
+            throw new UnauthorizedAccessException($"the token of worker '{registration.Name}' was revoked while it registered");
+        }
 
         await connection.ExecuteAsync(Sql.Command(
             """
@@ -215,15 +235,24 @@ public sealed class WorkerRepository(NpgsqlDataSource dataSource)
 
     /// <summary>
     /// Deletes a worker that is not running (stalled, landed, or <paramref name="force"/>): the
-    /// cascade removes its containers, volumes and base resource types. If it comes back, it
-    /// registers anew and its leftover volumes are destroyed through its report.
+    /// cascade removes its containers, volumes and base resource types, and the same statement bumps
+    /// its token generation (<c>worker_credentials</c>), so its token is revoked. If it comes back with
+    /// a new token (<c>atc-gc worker-token</c>), it registers anew and its leftover volumes are
+    /// destroyed through its report.
     /// </summary>
     public async Task<PruneOutcome> PruneAsync(string name, bool force = false, CancellationToken cancellationToken = default)
     {
         var deleted = await dataSource.ScalarAsync<long?>(
             """
-            DELETE FROM workers w WHERE w.name = @name AND (@force OR w.state IN ('stalled', 'landed'))
-            RETURNING (SELECT count(*) FROM volumes v WHERE v.worker_name = w.name)
+            WITH deleted AS (
+                DELETE FROM workers w WHERE w.name = @name AND (@force OR w.state IN ('stalled', 'landed'))
+                RETURNING w.name, (SELECT count(*) FROM volumes v WHERE v.worker_name = w.name) AS volumes
+            ), revoked AS (
+                INSERT INTO worker_credentials (name, generation, rotated_at)
+                SELECT name, 1, now() FROM deleted
+                ON CONFLICT (name) DO UPDATE SET generation = worker_credentials.generation + 1, rotated_at = now()
+            )
+            SELECT volumes FROM deleted
             """, new { name, force }, cancellationToken);
         if (deleted is { } volumes)
         {
