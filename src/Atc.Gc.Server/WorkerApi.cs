@@ -13,6 +13,9 @@ namespace Atc.Gc.Server;
 /// <summary>The API worker agents call (see <see cref="OrchestratorProtocol"/>). A worker acts only for its own name.</summary>
 public static class WorkerApi
 {
+    /// <summary>The token generation the request's token was checked against (<see cref="HttpContext.Items"/>).</summary>
+    private const string CheckedGeneration = "atc-gc.worker-token-generation";
+
     public static IEndpointRouteBuilder MapWorkerApi(this IEndpointRouteBuilder routes)
     {
         var worker = routes.MapGroup("/api/v1/workers/{name}").AddEndpointFilter(RequireWorkerToken);
@@ -45,8 +48,13 @@ public static class WorkerApi
         {
             var registered = await workers.RegisterAsync(
                 new WorkerRegistration(
-                    name, baseUrl, [.. types.Select(t => new BaseResourceTypeVersion(t.Name, t.Image, t.Version))], request.Heartbeat, request.InstallationId,
-                    request.Disk is { } disk ? new WorkerDisk(disk.CapacityBytes, disk.FreeBytes, disk.VolumesBytes) : null),
+                    name,
+                    baseUrl,
+                    [.. types.Select(t => new BaseResourceTypeVersion(t.Name, t.Image, t.Version))],
+                    request.Heartbeat,
+                    request.InstallationId,
+                    request.Disk is { } disk ? new WorkerDisk(disk.CapacityBytes, disk.FreeBytes, disk.VolumesBytes) : null,
+                    (long)context.Items[CheckedGeneration]!),
                 context.RequestAborted);
             return Results.Ok(ToDto(registered.Worker, registered.ResourceTypes) with
             {
@@ -58,6 +66,10 @@ public static class WorkerApi
         catch (ArgumentException ex)
         {
             return Problems.BadRequest(ex.Message.Split(" (Parameter")[0]);
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return RefusedToken(name);
         }
     }
 
@@ -151,7 +163,12 @@ public static class WorkerApi
         [.. (types ?? []).Select(t => new ResourceTypeDto(t.Name, t.Image, t.Version))],
         Hold: worker.Hold is null ? null : $"{worker.Hold.Kind}: {worker.Hold.Detail}");
 
-    /// <summary>The bearer token must be the token of the worker named in the path (derived from the orchestrator's secret).</summary>
+    /// <summary>
+    /// The bearer token must be the current token of the worker named in the path: derived from the
+    /// orchestrator's secret at the worker's token generation, so a rotated or revoked token is
+    /// refused like a forged one. The generation checked is kept for the registration, which checks
+    /// it again where it writes.
+    /// </summary>
     private static async ValueTask<object?> RequireWorkerToken(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var name = context.HttpContext.GetRouteValue("name") as string;
@@ -166,9 +183,18 @@ public static class WorkerApi
             return Problems.Unauthorized("an Authorization: Bearer <worker token> header is required");
         }
 
-        var secret = context.HttpContext.RequestServices.GetRequiredService<IOptions<WorkerClientOptions>>().Value.TokenSecret!;
-        return WorkerTokens.Verify(secret, name!, token)
-            ? await next(context)
-            : Problems.Unauthorized($"the token is not the token of worker '{name}': a worker can act only for its own name");
+        var services = context.HttpContext.RequestServices;
+        var secret = services.GetRequiredService<IOptions<WorkerClientOptions>>().Value.TokenSecret!;
+        var generation = await services.GetRequiredService<WorkerCredentials>().GenerationAsync(name!, context.HttpContext.RequestAborted);
+        if (!WorkerTokens.Verify(secret, name!, generation, token))
+        {
+            return RefusedToken(name!);
+        }
+
+        context.HttpContext.Items[CheckedGeneration] = generation;
+        return await next(context);
     }
+
+    private static IResult RefusedToken(string name) => Problems.Unauthorized(
+        $"the token is not the current token of worker '{name}': a worker can act only for its own name, and a rotated or revoked token is refused");
 }

@@ -21,6 +21,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton(sp => sp.GetRequiredService<AtcGcStore>().TaskCaches);
         services.AddSingleton(sp => sp.GetRequiredService<AtcGcStore>().Containers);
         services.AddSingleton(sp => sp.GetRequiredService<AtcGcStore>().Volumes);
+        services.AddSingleton(sp => sp.GetRequiredService<AtcGcStore>().Credentials);
         return services;
     }
 

@@ -1,3 +1,4 @@
+using Atc.Gc.Workers;
 using Npgsql;
 
 namespace Atc.Gc.Scheduling;
@@ -21,4 +22,7 @@ public sealed class AtcGcStore(NpgsqlDataSource dataSource)
     public ContainerRepository Containers { get; } = new(dataSource);
 
     public VolumeRepository Volumes { get; } = new(dataSource);
+
+    /// <summary>Worker token generations, and where to call a worker with which token.</summary>
+    public WorkerCredentials Credentials { get; } = new(dataSource);
 }

@@ -20,9 +20,20 @@ public sealed record BaseResourceTypeVersion(string Name, string Image, string V
 /// its unknown volumes is destroyed) until an operator adopts it.
 /// </param>
 /// <param name="Disk">The worker's disk for volumes, as its agent reports it with every heartbeat; null leaves the last figures.</param>
+/// <param name="TokenGeneration">
+/// The token generation the caller's token was checked against (the orchestrator's API sets it). The
+/// registration is refused (<see cref="UnauthorizedAccessException"/>, nothing changed) when the
+/// worker's generation is another by the time it is written: a prune or a completed retirement that
+/// commits between the token check and the registration revokes the token it was checked with.
+/// </param>
 public sealed record WorkerRegistration(
-    string Name, Uri? BaseUrl, IReadOnlyList<BaseResourceTypeVersion> ResourceTypes, bool IsHeartbeat = false, Guid? KnownInstallation = null,
-    WorkerDisk? Disk = null);
+    string Name,
+    Uri? BaseUrl,
+    IReadOnlyList<BaseResourceTypeVersion> ResourceTypes,
+    bool IsHeartbeat = false,
+    Guid? KnownInstallation = null,
+    WorkerDisk? Disk = null,
+    long? TokenGeneration = null);
 
 /// <summary>A worker's disk for volumes: capacity and free space (within its agent's cap), and what its volumes take, in bytes.</summary>
 public sealed record WorkerDisk(long CapacityBytes, long FreeBytes, long VolumesBytes);
@@ -126,6 +137,14 @@ public sealed class WorkerRepository(NpgsqlDataSource dataSource)
                                         THEN now() ELSE workers.state_changed_at END
             """, reported, cancellationToken, transaction));
 
+        // Read after the worker's row is written (and locked): a prune or retirement that revoked the
+        // token commits its bump with the row's deletion, so it is either seen here or comes after us.
+        if (registration.TokenGeneration is { } checkedGeneration
+            && checkedGeneration != await connection.ExecuteScalarAsync<long>(Sql.Command(
+                "SELECT coalesce((SELECT generation FROM worker_credentials WHERE name = @Worker), 0)", reported, cancellationToken, transaction)))
+        {
+            throw new UnauthorizedAccessException($"the token of worker '{registration.Name}' was revoked while it registered");
+        }
 
         await connection.ExecuteAsync(Sql.Command(
             """
@@ -228,15 +247,24 @@ public sealed class WorkerRepository(NpgsqlDataSource dataSource)
 
     /// <summary>
     /// Deletes a worker that is not running (stalled, landed, or <paramref name="force"/>): the
-    /// cascade removes its containers, volumes and base resource types. If it comes back, it
-    /// registers anew and its leftover volumes are destroyed through its report.
+    /// cascade removes its containers, volumes and base resource types, and the same statement bumps
+    /// its token generation (<c>worker_credentials</c>), so its token is revoked. If it comes back with
+    /// a new token (<c>atc-gc worker-token</c>), it registers anew and its leftover volumes are
+    /// destroyed through its report.
     /// </summary>
     public async Task<PruneOutcome> PruneAsync(string name, bool force = false, CancellationToken cancellationToken = default)
     {
         var deleted = await dataSource.ScalarAsync<long?>(
             """
-            DELETE FROM workers w WHERE w.name = @name AND (@force OR w.state IN ('stalled', 'landed'))
-            RETURNING (SELECT count(*) FROM volumes v WHERE v.worker_name = w.name)
+            WITH deleted AS (
+                DELETE FROM workers w WHERE w.name = @name AND (@force OR w.state IN ('stalled', 'landed'))
+                RETURNING w.name, (SELECT count(*) FROM volumes v WHERE v.worker_name = w.name) AS volumes
+            ), revoked AS (
+                INSERT INTO worker_credentials (name, generation, rotated_at)
+                SELECT name, 1, now() FROM deleted
+                ON CONFLICT (name) DO UPDATE SET generation = worker_credentials.generation + 1, rotated_at = now()
+            )
+            SELECT volumes FROM deleted
             """, new { name, force }, cancellationToken);
         if (deleted is { } volumes)
         {

@@ -211,8 +211,8 @@ public sealed class WorkerVolumes(AtcGcStore store, IWorkerVolumeClient workers)
         return new ReadyVolumeResult(ReadyVolumeOutcome.Lost, null, $"volume {volume.Handle} is {now?.State.ToDb() ?? "gone"}: it was moved while being set up");
     }
 
-    private async Task<WorkerEndpoint?> EndpointAsync(string worker, CancellationToken cancellationToken) =>
-        await store.Workers.FindAsync(worker, cancellationToken) is { BaseUrl: { } url } ? new WorkerEndpoint(worker, url) : null;
+    private Task<WorkerEndpoint?> EndpointAsync(string worker, CancellationToken cancellationToken) =>
+        store.Credentials.EndpointAsync(worker, cancellationToken);
 
     private static ReadyVolumeResult Refused(CreateVolumeResult row) => new(
         row.Outcome switch

@@ -12,6 +12,7 @@ namespace Atc.Gc.Workers;
 /// pipeline (timeouts, retries with backoff, a circuit breaker) is kept per worker authority. One
 /// handle goes as <c>DELETE /volumes/{handle}</c>, several as one <c>POST /volumes/destroy</c>; a
 /// create is <c>POST /volumes</c> (retrying it is safe: the handle is unique, a repeat answers 409).
+/// Requests carry the worker's token at the endpoint's generation.
 /// </summary>
 public sealed class HttpWorkerVolumeClient(IHttpClientFactory httpClientFactory, IOptions<WorkerClientOptions> options) : IWorkerVolumeClient
 {
@@ -68,7 +69,7 @@ public sealed class HttpWorkerVolumeClient(IHttpClientFactory httpClientFactory,
     private HttpRequestMessage Authorized(WorkerEndpoint worker, HttpRequestMessage message)
     {
         var secret = options.Value.TokenSecret ?? throw new InvalidOperationException(WorkerClientOptions.MissingSecret);
-        message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", WorkerTokens.Derive(secret, worker.Name));
+        message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", WorkerTokens.Derive(secret, worker.Name, worker.Generation));
         return message;
     }
 
@@ -84,7 +85,7 @@ public sealed class HttpWorkerVolumeClient(IHttpClientFactory httpClientFactory,
 
         var secret = options.Value.TokenSecret ?? throw new InvalidOperationException(WorkerClientOptions.MissingSecret);
         var client = httpClientFactory.CreateClient(ClientName);
-        var token = WorkerTokens.Derive(secret, worker.Name);
+        var token = WorkerTokens.Derive(secret, worker.Name, worker.Generation);
         try
         {
             return handles.Count == 1

@@ -1,7 +1,7 @@
 namespace Atc.Gc.Workers;
 
-/// <summary>Where a worker's agent listens.</summary>
-public sealed record WorkerEndpoint(string Name, Uri BaseUrl);
+/// <summary>Where a worker's agent listens, and the token generation its token is derived with (<see cref="WorkerCredentials"/>).</summary>
+public sealed record WorkerEndpoint(string Name, Uri BaseUrl, long Generation);
 
 /// <summary>The collector's view of one handle after asking the worker to delete it.</summary>
 /// <param name="Gone">The worker confirmed it deleted the volume or never had it, and no data of it is left.</param>

@@ -193,7 +193,7 @@ public sealed class AgentApiTests : IAsyncLifetime
     [Fact]
     public async Task The_token_of_another_worker_is_refused()
     {
-        using var other = agent.Client(WorkerTokens.Derive(CollectorHarness.Secret, "agent-2"));
+        using var other = agent.Client(WorkerTokens.Derive(CollectorHarness.Secret, "agent-2", 0));
 
         await AssertProblemAsync(await other.GetAsync("volumes"), HttpStatusCode.Unauthorized, "not this worker's");
     }

@@ -30,7 +30,7 @@ public sealed class WorkerProcess : IAsyncDisposable
     public static async Task<WorkerProcess> StartAsync(string root, int? port = null, params string[] extra)
     {
         var listen = port ?? Loopback.FreePort();
-        var token = WorkerTokens.Derive(CollectorHarness.Secret, "w1");
+        var token = WorkerTokens.Derive(CollectorHarness.Secret, "w1", generation: 0);
         // Output is not redirected: a child the agent leaves behind would hold a pipe open, and waiting for the agent would wait for it.
         var start = new ProcessStartInfo("dotnet") { UseShellExecute = false };
         foreach (var argument in (string[])[AtcGcProcess.Binary, "worker", "--name", "w1", "--root", root, "--listen", $"http://127.0.0.1:{listen}", .. extra])

@@ -291,7 +291,7 @@ public sealed class CliCommandTests(PostgresFixture fixture) : PostgresTest(fixt
         var (code, stdout, _) = await AtcGcAsync(["worker-token", "w1"], environment: new() { ["ATC_GC_WORKER_SECRET"] = Secret });
 
         Assert.Equal(0, code);
-        Assert.Equal(WorkerTokens.Derive(Secret, "w1"), stdout.Trim());
+        Assert.Equal(WorkerTokens.Derive(Secret, "w1", 0), stdout.Trim());
     }
 
     private Task<(int ExitCode, string StandardOutput, string StandardError)> AtcGcAsync(params string[] arguments) => AtcGcAsync(arguments, true);

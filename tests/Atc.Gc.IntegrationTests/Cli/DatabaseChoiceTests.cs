@@ -81,7 +81,7 @@ public sealed class DatabaseChoiceTests : IDisposable
         Assert.Contains($"(embedded, socket in {EmbeddedDirectory}/run, data in {EmbeddedDirectory}/data)", migrate.StandardOutput, StringComparison.Ordinal);
         Assert.Equal(0, first.ExitCode);
         var secret = (await File.ReadAllTextAsync(Path.Combine(EmbeddedDirectory, "worker-token-secret"))).Trim();
-        Assert.Equal(WorkerTokens.Derive(secret, "w1"), first.StandardOutput.Trim());
+        Assert.Equal(WorkerTokens.Derive(secret, "w1", 0), first.StandardOutput.Trim());
         Assert.Equal(first.StandardOutput, second.StandardOutput);
         Assert.True(workers.ExitCode == 0, workers.StandardError);
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(EmbeddedDirectory, "worker-token-secret")));

@@ -115,7 +115,7 @@ public sealed class PlantedDirectoryTests : IDisposable
         Assert.True(code == 3, $"{string.Join(' ', command)}: exit {code}\n{stdout}\n{stderr}");
         Assert.StartsWith($"atc-gc: refusing {path}: it {problem}", line, StringComparison.Ordinal);
         Assert.Equal(string.Empty, stdout);
-        Assert.DoesNotContain(WorkerTokens.Derive(PlantedSecret, "w1"), stdout + stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain(WorkerTokens.Derive(PlantedSecret, "w1", 0), stdout + stderr, StringComparison.Ordinal);
         Assert.False(Directory.Exists(Path.Combine(directory, "data")), "a cluster was made in the refused directory");
     }
 }

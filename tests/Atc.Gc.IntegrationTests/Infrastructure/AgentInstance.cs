@@ -28,7 +28,7 @@ public sealed class AgentInstance : IAsyncDisposable
 
     public string Root { get; }
 
-    public string Token { get; }
+    public string Token { get; private set; }
 
     public Uri BaseUrl => ServerAddresses.First(app.Services.GetRequiredService<IServer>());
 
@@ -38,13 +38,22 @@ public sealed class AgentInstance : IAsyncDisposable
 
     private Dictionary<string, string?> Settings { get; }
 
-    /// <summary>Starts an agent; with <paramref name="orchestrator"/> it registers, heartbeats and reports to it. <paramref name="extra"/> adds or overrides settings.</summary>
+    /// <summary>
+    /// Starts an agent; with <paramref name="orchestrator"/> it registers, heartbeats and reports to it.
+    /// Its token is the worker's at <paramref name="generation"/> (a worker never revoked is at 0);
+    /// <paramref name="extra"/> adds or overrides settings (HTTPS, a CA).
+    /// </summary>
     public static async Task<AgentInstance> StartAsync(
-        string name, string secret = CollectorHarness.Secret, Uri? orchestrator = null, string? root = null, string listen = "http://127.0.0.1:0",
+        string name,
+        string secret = CollectorHarness.Secret,
+        Uri? orchestrator = null,
+        string? root = null,
+        string listen = "http://127.0.0.1:0",
+        long generation = 0,
         IDictionary<string, string?>? extra = null)
     {
         root ??= Directory.CreateTempSubdirectory($"atc-gc-agent-{name}-").FullName;
-        var token = WorkerTokens.Derive(secret, name);
+        var token = WorkerTokens.Derive(secret, name, generation);
         var settings = new Dictionary<string, string?>
         {
             ["Agent:Name"] = name,
@@ -70,9 +79,9 @@ public sealed class AgentInstance : IAsyncDisposable
 
     /// <summary>
     /// Stops the agent and starts it again on the same directory and port (what a crash and restart
-    /// looks like), optionally pointed at another orchestrator.
+    /// looks like), optionally pointed at another orchestrator or given a new token.
     /// </summary>
-    public async Task RestartAsync(Uri? orchestrator = null)
+    public async Task RestartAsync(Uri? orchestrator = null, string? token = null)
     {
         var port = BaseUrl.Port;
         await app.StopAsync();
@@ -81,6 +90,11 @@ public sealed class AgentInstance : IAsyncDisposable
         if (orchestrator is not null)
         {
             Settings["Agent:Orchestrator"] = orchestrator.ToString();
+        }
+
+        if (token is not null)
+        {
+            Settings["Agent:Token"] = Token = token;
         }
 
         app = AgentHost.Build(new ConfigurationBuilder().AddInMemoryCollection(Settings).Build(), logging => logging.SetMinimumLevel(LogLevel.Warning));

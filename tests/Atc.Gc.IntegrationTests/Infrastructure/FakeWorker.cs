@@ -42,6 +42,9 @@ public sealed class FakeWorker : IAsyncDisposable
 
     public Behaviour Mode { get; set; } = Behaviour.Healthy;
 
+    /// <summary>The token generation whose token this worker accepts (its token, as the orchestrator gave it).</summary>
+    public long Generation { get; set; }
+
     /// <summary>Handles of the volumes this worker holds.</summary>
     public ConcurrentDictionary<string, bool> Volumes { get; } = new(StringComparer.Ordinal);
 
@@ -88,7 +91,7 @@ public sealed class FakeWorker : IAsyncDisposable
         app.Use(async (context, next) =>
         {
             var header = context.Request.Headers.Authorization.ToString();
-            if (!header.StartsWith("Bearer ", StringComparison.Ordinal) || !WorkerTokens.Verify(secret, Name, header["Bearer ".Length..]))
+            if (!header.StartsWith("Bearer ", StringComparison.Ordinal) || !WorkerTokens.Verify(secret, Name, Generation, header["Bearer ".Length..]))
             {
                 Interlocked.Increment(ref unauthorizedRequests);
                 context.Response.StatusCode = StatusCodes.Status401Unauthorized;

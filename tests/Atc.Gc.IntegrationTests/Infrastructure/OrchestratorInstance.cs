@@ -74,13 +74,17 @@ public sealed class OrchestratorInstance : IAsyncDisposable
         }
     }
 
-    /// <summary>A client that calls as worker <paramref name="worker"/> (with its token, or <paramref name="token"/>).</summary>
+    /// <summary>A client that calls as worker <paramref name="worker"/> (with its current token, or <paramref name="token"/>).</summary>
     public HttpClient ClientFor(string worker, string? token = null)
     {
         var client = new HttpClient { BaseAddress = BaseUrl };
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token ?? WorkerTokens.Derive(CollectorHarness.Secret, worker));
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token ?? TokenOf(worker));
         return client;
     }
+
+    /// <summary>The current token of <paramref name="worker"/>: the test secret at the worker's generation in the database.</summary>
+    public string TokenOf(string worker) => WorkerTokens.Derive(
+        CollectorHarness.Secret, worker, Services.GetRequiredService<WorkerCredentials>().GenerationAsync(worker).GetAwaiter().GetResult());
 
     public async ValueTask DisposeAsync()
     {

@@ -88,7 +88,7 @@ internal sealed class RandomizedCluster : IAsyncDisposable
         var dataSource = NpgsqlDataSource.Create(postgres.ConnectionString);
         var faults = new FaultTimeline();
         var nodes = Enumerable.Range(1, agents)
-            .Select(i => new AgentNode($"w{i}", Path.Combine(directory, $"w{i}"), Loopback.FreePort(), faults))
+            .Select(i => new AgentNode($"w{i}", Path.Combine(directory, $"w{i}"), Loopback.FreePort(), faults, dataSource))
             .ToList();
         var cluster = new RandomizedCluster(postgres, dataSource, directory, Loopback.FreePort(), nodes, faults);
         try
@@ -182,10 +182,16 @@ internal sealed class RandomizedCluster : IAsyncDisposable
     }
 }
 
-/// <summary>A worker agent process on a fixed port and directory, so it can die and come back as itself.</summary>
-internal sealed class AgentNode(string name, string root, int port, FaultTimeline faults) : IAsyncDisposable
+/// <summary>
+/// A worker agent process on a fixed port and directory, so it can die and come back as itself. It
+/// starts with the token of its worker's current generation (as an operator would give it, from
+/// <c>atc-gc worker-token</c>); once its worker is pruned or retired that token is revoked, and
+/// <see cref="RenewIfRevokedAsync"/> restarts it with the new one.
+/// </summary>
+internal sealed class AgentNode(string name, string root, int port, FaultTimeline faults, NpgsqlDataSource dataSource) : IAsyncDisposable
 {
     private AtcGcProcess? process;
+    private long generation;
     private string? lastOutput;
     private IDisposable? down;
     private IDisposable? hung;
@@ -225,15 +231,32 @@ internal sealed class AgentNode(string name, string root, int port, FaultTimelin
             return;
         }
 
+        generation = await new WorkerCredentials(dataSource).GenerationAsync(Name);
         process = AtcGcProcess.Start(
             ["worker", "--name", Name, "--root", Root, "--listen", BaseUrl.ToString(), "--orchestrator", orchestrator.ToString(),
              "--heartbeat-interval", "500ms", "--report-interval", "1s"],
-            new Dictionary<string, string?> { ["ATC_GC_WORKER_TOKEN"] = WorkerTokens.Derive(RandomizedCluster.Secret, Name) });
+            new Dictionary<string, string?> { ["ATC_GC_WORKER_TOKEN"] = WorkerTokens.Derive(RandomizedCluster.Secret, Name, generation) });
         Hung = false;
         using var client = new HttpClient { BaseAddress = BaseUrl, Timeout = TimeSpan.FromSeconds(2) };
         await Loopback.WaitHealthyAsync(client, $"agent {Name}", () => process.HasExited, TimeSpan.FromSeconds(60));
         down?.Dispose();
         down = null;
+    }
+
+    /// <summary>
+    /// When the worker's token was revoked since the agent started (it was pruned, or its retirement
+    /// completed), restarts the agent with its new token; true when it did. A hung agent is left alone.
+    /// </summary>
+    public async Task<bool> RenewIfRevokedAsync(Uri orchestrator)
+    {
+        if (!Up || Hung || await new WorkerCredentials(dataSource).GenerationAsync(Name) == generation)
+        {
+            return false;
+        }
+
+        await KillAsync();
+        await StartAsync(orchestrator);
+        return true;
     }
 
     public async Task KillAsync()

@@ -57,6 +57,12 @@ internal sealed class RandomizedRun(int operations, int seed, Action<string> say
                 await AttemptAsync($"heal: {due.What}", due.Heal);
             }
 
+            if (step % 20 == 19)
+            {
+                activity = "new tokens for revoked workers";
+                await AttemptAsync(null, () => RenewRevokedAsync(cluster));
+            }
+
             var current = step;
             await AttemptAsync(null, () => StepAsync(current, cluster, store, scheduler));
             if (step % 250 == 249)
@@ -80,6 +86,7 @@ internal sealed class RandomizedRun(int operations, int seed, Action<string> say
                 await agent.StartAsync(cluster.OrchestratorUrl);
             }
 
+            await RenewRevokedAsync(cluster);
             await cluster.StartOrchestratorAsync();
             await cluster.StopSecondCollectorAsync();
         });
@@ -173,6 +180,21 @@ internal sealed class RandomizedRun(int operations, int seed, Action<string> say
             default:
                 Count("operator: nothing to move");
                 break;
+        }
+    }
+
+    /// <summary>
+    /// A pruned or retired worker's token is revoked: its agent is refused until an operator gives it
+    /// the new one (<c>atc-gc worker-token</c>) and restarts it, which is what this does.
+    /// </summary>
+    private async Task RenewRevokedAsync(RandomizedCluster cluster)
+    {
+        foreach (var agent in cluster.Agents)
+        {
+            if (await agent.RenewIfRevokedAsync(cluster.OrchestratorUrl))
+            {
+                Count("operator: new token for a revoked worker");
+            }
         }
     }
 
@@ -310,6 +332,11 @@ internal sealed class RandomizedRun(int operations, int seed, Action<string> say
                         await agent.KillAsync();
                         await agent.StartAsync(cluster.OrchestratorUrl);
                     }
+                }
+
+                foreach (var agent in cluster.Agents)
+                {
+                    await agent.RenewIfRevokedAsync(cluster.OrchestratorUrl); // a retirement that completed while settling
                 }
 
                 await using var connection = await cluster.DataSource.OpenConnectionAsync();

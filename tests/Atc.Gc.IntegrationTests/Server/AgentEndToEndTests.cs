@@ -28,7 +28,7 @@ public sealed class AgentEndToEndTests(PostgresFixture fixture) : PostgresTest(f
     }
 
     [Fact]
-    public async Task A_pruned_worker_that_comes_back_is_held_until_adopted_then_its_leftovers_are_destroyed()
+    public async Task A_pruned_worker_that_comes_back_with_its_new_token_is_held_until_adopted_then_its_leftovers_are_destroyed()
     {
         await using var orchestrator = await OrchestratorInstance.StartAsync(DataSource);
         await using var agent = await AgentInstance.StartAsync("w1", orchestrator: orchestrator.BaseUrl);
@@ -38,8 +38,13 @@ public sealed class AgentEndToEndTests(PostgresFixture fixture) : PostgresTest(f
 
         var pruned = await Store.Workers.PruneAsync("w1");
 
-        // The agent keeps heartbeating: it registers again and reports four volumes this database forgot.
+        // Its token is revoked: the agent keeps heartbeating and is refused.
         Assert.True(pruned.Pruned);
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        Assert.Null(await Store.Workers.FindAsync("w1"));
+
+        // Given its new token, it registers again and reports four volumes this database forgot.
+        await agent.RestartAsync(token: orchestrator.TokenOf("w1"));
         await Eventually.TrueAsync(async () => (await Store.Workers.FindAsync("w1"))?.Hold is not null, "the worker is held");
         Assert.Equal("unknown", (await Store.Workers.FindAsync("w1"))!.Hold!.Kind);
         Assert.Equal(4, agent.Store.List(withSizes: false).Count);

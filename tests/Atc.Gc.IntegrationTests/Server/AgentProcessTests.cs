@@ -20,7 +20,7 @@ public sealed class AgentProcessTests(PostgresFixture fixture) : PostgresTest(fi
         await using var orchestrator = await OrchestratorInstance.StartQuietAsync(DataSource);
         var root = Directory.CreateTempSubdirectory("atc-gc-agent-process-").FullName;
         var port = Loopback.FreePort();
-        var token = WorkerTokens.Derive(CollectorHarness.Secret, "w1");
+        var token = WorkerTokens.Derive(CollectorHarness.Secret, "w1", 0);
         string[] arguments =
         [
             "worker", "--name", "w1", "--root", root, "--listen", $"http://127.0.0.1:{port}",

@@ -42,7 +42,7 @@ public sealed class OrchestratorApiTests(PostgresFixture fixture) : PostgresTest
     {
         await RegisterAsync("victim");
         var before = await Given.ScalarAsync<DateTime>("SELECT heartbeat_at FROM workers WHERE name = 'victim'");
-        using var impostor = orchestrator.ClientFor("victim", WorkerTokens.Derive(CollectorHarness.Secret, "impostor"));
+        using var impostor = orchestrator.ClientFor("victim", WorkerTokens.Derive(CollectorHarness.Secret, "impostor", 0));
 
         var register = await impostor.PutAsJsonAsync(OrchestratorProtocol.WorkerPath("victim"), new RegisterWorkerRequest("http://10.0.0.66:1/"));
         var report = await impostor.PutAsJsonAsync(OrchestratorProtocol.ReportPath("victim"), new VolumeReportRequest([]));

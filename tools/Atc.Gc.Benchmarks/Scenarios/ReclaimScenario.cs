@@ -35,7 +35,9 @@ public static class ReclaimScenario
         {
             for (var i = 1; i <= options.ReclaimWorkers; i++)
             {
-                agents.Add(await StartAgentAsync($"w{i}", secret, orchestrator.BaseUrl, cancellationToken));
+                var name = $"w{i}";
+                var token = WorkerTokens.Derive(secret, name, await new WorkerCredentials(dataSource).GenerationAsync(name, cancellationToken));
+                agents.Add(await StartAgentAsync(name, token, orchestrator.BaseUrl, cancellationToken));
             }
 
             await WaitRegisteredAsync(dataSource, agents, cancellationToken);
@@ -202,14 +204,14 @@ public static class ReclaimScenario
         }
     }
 
-    private static async Task<BenchAgent> StartAgentAsync(string name, string secret, Uri orchestrator, CancellationToken cancellationToken)
+    private static async Task<BenchAgent> StartAgentAsync(string name, string token, Uri orchestrator, CancellationToken cancellationToken)
     {
         var root = Directory.CreateTempSubdirectory($"atc-gc-bench-{name}-").FullName;
         var port = Loopback.FreePort();
         var baseUrl = new Uri($"http://127.0.0.1:{port}/");
         var start = SelfProcess.StartInfo([
-            "agent", "--name", name, "--root", root, "--listen", baseUrl.ToString(), "--token", WorkerTokens.Derive(secret, name),
-            "--orchestrator", orchestrator.ToString()]);
+            "agent", "--name", name, "--root", root, "--listen", baseUrl.ToString(), "--orchestrator", orchestrator.ToString()]);
+        start.Environment["ATC_GC_WORKER_TOKEN"] = token;
         var process = Process.Start(start) ?? throw new InvalidOperationException("could not start a worker agent");
         using var client = new HttpClient { BaseAddress = baseUrl, Timeout = TimeSpan.FromSeconds(2) };
         await Loopback.WaitHealthyAsync(client, $"worker agent {name}", () => process.HasExited, TimeSpan.FromSeconds(60), cancellationToken);

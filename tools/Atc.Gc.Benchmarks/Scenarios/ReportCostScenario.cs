@@ -40,7 +40,7 @@ public static class ReportCostScenario
             {
                 var worker = Worker(size);
                 var client = new HttpClient { BaseAddress = orchestrator.BaseUrl, Timeout = TimeSpan.FromMinutes(5) };
-                client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", WorkerTokens.Derive(secret, worker));
+                client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", WorkerTokens.Derive(secret, worker, generation: 0)); // never revoked in a fresh database
                 clients[size] = client;
                 (await client.PutAsJsonAsync(OrchestratorProtocol.WorkerPath(worker), new RegisterWorkerRequest("http://127.0.0.1:9/"), VolumeProtocol.Json, cancellationToken)).EnsureSuccessStatusCode();
                 await AddVolumesAsync(dataSource, worker, "v", size, cancellationToken);

@@ -101,7 +101,7 @@ public static class ReportMemoryScenario
     private static HttpClient Client(Uri baseUrl, string secret, string worker)
     {
         var client = new HttpClient { BaseAddress = baseUrl, Timeout = TimeSpan.FromMinutes(10) };
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", WorkerTokens.Derive(secret, worker));
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", WorkerTokens.Derive(secret, worker, generation: 0)); // never revoked in a fresh database
         return client;
     }
 

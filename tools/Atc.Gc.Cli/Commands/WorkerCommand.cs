@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Atc.Gc.Agent;
+using Atc.Gc.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -16,7 +17,14 @@ public static class WorkerCommand
         var root = new Option<string>("--root") { Description = "Directory volumes live under", Required = true };
         var listen = new Option<string>("--listen") { Description = "Address to listen on (port 0 picks a free port)", DefaultValueFactory = _ => "http://127.0.0.1:7788" };
         var orchestrator = CliOptions.Url("--orchestrator", "The orchestrator's URL (register, heartbeat, report); none for a standalone agent");
-        var token = new Option<string?>("--token") { Description = "This worker's token (default: $ATC_GC_WORKER_TOKEN; atc-gc worker-token <name> prints it)" };
+        var token = new Option<string?>("--token")
+        {
+            Description = "This worker's token (visible to every local user in the process list: prefer --token-file or $ATC_GC_WORKER_TOKEN; atc-gc worker-token <name> prints it)",
+        };
+        var tokenFile = new Option<string?>("--token-file")
+        {
+            Description = "A file holding this worker's token, readable only by its owner (mode 0600 or 0400)",
+        };
         var advertise = CliOptions.Url("--advertise-url", "The URL the orchestrator should call (default: the listen address)");
         var resourceTypes = new Option<string[]>("--resource-type") { Description = "A base resource type this worker provides, as name=image@version (repeatable)" };
         var heartbeat = CliOptions.Duration("--heartbeat-interval", "Time between heartbeats (default 10s)");
@@ -38,7 +46,7 @@ public static class WorkerCommand
 
         var command = new Command("worker", "Run a worker agent: volumes on disk (overlay, btrfs or copies), the volume API, the orchestrator link")
         {
-            name, root, listen, orchestrator, token, advertise, resourceTypes, heartbeat, report, driver, maxBytes,
+            name, root, listen, orchestrator, token, tokenFile, advertise, resourceTypes, heartbeat, report, driver, maxBytes,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -48,7 +56,7 @@ public static class WorkerCommand
                 ["Agent:Root"] = parse.GetValue(root),
                 ["Agent:Listen"] = parse.GetValue(listen),
                 ["Agent:Orchestrator"] = parse.GetValue(orchestrator)?.ToString(),
-                ["Agent:Token"] = parse.GetValue(token) ?? Environment.GetEnvironmentVariable("ATC_GC_WORKER_TOKEN"),
+                ["Agent:Token"] = Token(parse, token, tokenFile),
                 ["Agent:AdvertiseUrl"] = parse.GetValue(advertise)?.ToString(),
                 ["Agent:HeartbeatInterval"] = parse.GetValue(heartbeat)?.ToString("c", System.Globalization.CultureInfo.InvariantCulture),
                 ["Agent:ReportInterval"] = parse.GetValue(report)?.ToString("c", System.Globalization.CultureInfo.InvariantCulture),
@@ -87,5 +95,40 @@ public static class WorkerCommand
                && value > 0 && value <= long.MaxValue >> shift
             ? value << shift
             : null;
+    }
+
+    /// <summary>
+    /// The worker's token: <c>--token</c> (with a warning: the command line is public), else
+    /// <c>--token-file</c> (a private file), else <c>ATC_GC_WORKER_TOKEN</c>. Never printed.
+    /// </summary>
+    private static string? Token(ParseResult parse, Option<string?> token, Option<string?> tokenFile)
+    {
+        var inline = parse.GetValue(token);
+        var file = parse.GetValue(tokenFile);
+        if (inline is not null && file is not null)
+        {
+            throw new UsageException("--token and --token-file cannot be combined: give the token one way");
+        }
+
+        if (inline is not null)
+        {
+            Console.Error.WriteLine(
+                "atc-gc: warning: --token puts the worker's token on the command line, where every local user can read it (/proc/<pid>/cmdline); use --token-file or ATC_GC_WORKER_TOKEN");
+            return inline;
+        }
+
+        if (file is not null)
+        {
+            try
+            {
+                return PrivateFile.ReadSecret(file);
+            }
+            catch (InvalidOperationException ex)
+            {
+                throw new UsageException($"--token-file: {ex.Message}");
+            }
+        }
+
+        return Environment.GetEnvironmentVariable("ATC_GC_WORKER_TOKEN");
     }
 }

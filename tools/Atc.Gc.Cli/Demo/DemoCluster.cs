@@ -79,11 +79,12 @@ internal sealed class DemoCluster : IAsyncDisposable
         progress($"orchestrator listening on {orchestratorUrl}");
 
         var agents = new List<AgentProcess>();
+        var credentials = new WorkerCredentials(database.DataSource);
         for (var i = 1; i <= options.Workers; i++)
         {
             var name = $"worker-{i}";
-            agents.Add(new AgentProcess(
-                name, Path.Combine(directory, name), Loopback.FreePort(), WorkerTokens.Derive(secret, name), orchestratorUrl, Path.Combine(directory, $"{name}.log")));
+            var token = WorkerTokens.Derive(secret, name, await credentials.GenerationAsync(name, cancellationToken));
+            agents.Add(new AgentProcess(name, Path.Combine(directory, name), Loopback.FreePort(), token, orchestratorUrl, Path.Combine(directory, $"{name}.log")));
         }
 
         foreach (var agent in agents)

@@ -48,7 +48,7 @@ public sealed class DestroyingVolumeCollector(WorkerDeleter deleter) : ICollecto
                 continue;
             }
 
-            drains.Add(deleter.RequestDrain(new WorkerEndpoint(worker.Name, baseUrl), pass.CollectorId, pass.WaitForWorkers ? tally : null));
+            drains.Add(deleter.RequestDrain(new WorkerEndpoint(worker.Name, baseUrl, worker.Generation), pass.CollectorId, pass.WaitForWorkers ? tally : null));
         }
 
         if (pass.WaitForWorkers)
@@ -63,11 +63,12 @@ public sealed class DestroyingVolumeCollector(WorkerDeleter deleter) : ICollecto
 
     private static readonly string PendingByWorker =
         $"""
-        SELECT w.name, w.base_url, count(*) AS pending
+        SELECT w.name, w.base_url, coalesce(c.generation, 0) AS generation, count(*) AS pending
         FROM workers w
         JOIN volumes v ON v.worker_name = w.name
+        LEFT JOIN worker_credentials c ON c.name = w.name
         WHERE {WorkerStates.CollectableSql("w")} AND {WorkerDeleter.Claimable}
-        GROUP BY w.name, w.base_url
+        GROUP BY w.name, w.base_url, c.generation
         ORDER BY w.name
         """;
 
@@ -76,6 +77,9 @@ public sealed class DestroyingVolumeCollector(WorkerDeleter deleter) : ICollecto
         public string Name { get; init; } = string.Empty;
 
         public string? BaseUrl { get; init; }
+
+        /// <summary>The worker's token generation: its token is derived with it.</summary>
+        public long Generation { get; init; }
 
         public long Pending { get; init; }
     }

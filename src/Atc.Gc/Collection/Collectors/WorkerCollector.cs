@@ -8,7 +8,8 @@ namespace Atc.Gc.Collection.Collectors;
 /// <see cref="CollectorOptions.StallAfter"/> is stalled (its volumes wait; it never slows the
 /// others); a landing worker on which no running build has a container is landed; a retiring worker
 /// on which no running build has a container is deleted, and its containers and volumes with it by
-/// cascade. Only containers of running builds hold a worker: check containers and containers of
+/// cascade, and its token revoked (its generation bumped: the agent keeps its token until then, so
+/// it can still be called while it drains). Only containers of running builds hold a worker: check containers and containers of
 /// finished builds do not.
 /// <para>
 /// Landing and retiring lock the workers first and decide in a second statement, whose snapshot is
@@ -69,9 +70,16 @@ public sealed class WorkerCollector : ICollector
         WHERE w.name = ANY(@names) AND w.state = 'landing' AND {Drained}
         """;
 
+    /// <summary>Deletes the drained retiring workers and, in the same statement, revokes their tokens (bumps their generations).</summary>
     private const string DeleteRetiredWorkers =
         $"""
-        DELETE FROM workers w
-        WHERE w.name = ANY(@names) AND w.state = 'retiring' AND {Drained}
+        WITH retired AS (
+            DELETE FROM workers w
+            WHERE w.name = ANY(@names) AND w.state = 'retiring' AND {Drained}
+            RETURNING w.name
+        )
+        INSERT INTO worker_credentials (name, generation, rotated_at)
+        SELECT name, 1, now() FROM retired
+        ON CONFLICT (name) DO UPDATE SET generation = worker_credentials.generation + 1, rotated_at = now()
         """;
 }
