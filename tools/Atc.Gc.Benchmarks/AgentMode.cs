@@ -14,7 +14,7 @@ public static class AgentMode
         var name = new Option<string>("--name") { Required = true };
         var root = new Option<string>("--root") { Required = true };
         var listen = new Option<string>("--listen") { Required = true };
-        var token = new Option<string>("--token") { Required = true };
+        var token = new Option<string?>("--token") { Description = "The worker's token (default: ATC_GC_WORKER_TOKEN, which keeps it off the command line)" };
         var orchestrator = new Option<string?>("--orchestrator") { Description = "Register, heartbeat and report to this orchestrator (production intervals)" };
         var driver = new Option<string>("--driver") { DefaultValueFactory = _ => "detect" };
         var command = new Command("agent", "Run a worker agent until stopped (used by the reclaim scenario)") { name, root, listen, token, orchestrator, driver };
@@ -26,7 +26,7 @@ public static class AgentMode
                 ["Agent:Name"] = parse.GetValue(name),
                 ["Agent:Root"] = parse.GetValue(root),
                 ["Agent:Listen"] = parse.GetValue(listen),
-                ["Agent:Token"] = parse.GetValue(token),
+                ["Agent:Token"] = parse.GetValue(token) ?? Environment.GetEnvironmentVariable("ATC_GC_WORKER_TOKEN"),
                 ["Agent:Orchestrator"] = parse.GetValue(orchestrator),
                 ["Agent:Driver"] = parse.GetValue(driver),
             }).Build();

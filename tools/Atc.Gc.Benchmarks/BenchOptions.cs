@@ -13,6 +13,7 @@ namespace Atc.Gc.Benchmarks;
 /// <param name="CowParentBytes">Sizes of the parents copy-on-write children are made of (each in <paramref name="CowFiles"/> files).</param>
 /// <param name="ReportVolumes">Volumes on the worker in the report-cost runs (a small and a large worker).</param>
 /// <param name="MaxReportBytes">The orchestrator's report limit in the report-memory run: every report is this large.</param>
+/// <param name="CoordinationSeconds">How long each configuration of the coordination run is measured.</param>
 public sealed record BenchOptions(
     int Scale,
     int Orphans,
@@ -31,9 +32,10 @@ public sealed record BenchOptions(
     IReadOnlyList<long>? CowParentBytes = null,
     int CowFiles = 10_000,
     IReadOnlyList<int>? ReportVolumes = null,
-    long MaxReportBytes = 64L * 1024 * 1024)
+    long MaxReportBytes = 64L * 1024 * 1024,
+    int CoordinationSeconds = 60)
 {
-    public static IReadOnlyList<string> AllScenarios { get; } = ["mark", "scaling", "reclaim", "hotpath", "memory", "cow", "reports", "reportmemory"];
+    public static IReadOnlyList<string> AllScenarios { get; } = ["mark", "scaling", "reclaim", "hotpath", "memory", "cow", "reports", "reportmemory", "coordination"];
 
     /// <summary>The parents' sizes of the copy-on-write runs.</summary>
     public IReadOnlyList<long> CowSizes => CowParentBytes ?? [10L << 20, 100L << 20, 1L << 30];
@@ -51,5 +53,5 @@ public sealed record BenchOptions(
     /// <summary>A run small enough for the test suite: every scenario, tiny sizes.</summary>
     public static BenchOptions Smoke(int seed) => new(
         4_000, 400, 4, seed, [1_000, 4_000], 100, [1_000, 4_000], 300, 2, 2, 50, 1, AllScenarios.ToHashSet(), null,
-        [64L << 10, 256L << 10], 20, [100, 1_000], 256L * 1024);
+        [64L << 10, 256L << 10], 20, [100, 1_000], 256L * 1024, CoordinationSeconds: 2);
 }

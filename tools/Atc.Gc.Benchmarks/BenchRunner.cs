@@ -24,6 +24,7 @@ public static class BenchRunner
                      ("cow", CowScenario.RunAsync),
                      ("reports", ReportCostScenario.RunAsync),
                      ("reportmemory", ReportMemoryScenario.RunAsync),
+                     ("coordination", CoordinationScenario.RunAsync),
                  })
         {
             if (options.Runs(name))

@@ -19,7 +19,8 @@ public sealed class M007CollectorCoordination : Migration
             last_finished_at timestamptz,
             last_duration_ms double precision,
             last_node        text NOT NULL,
-            last_error       text
+            last_error       text,
+            runs             bigint NOT NULL DEFAULT 1
         );
 
         CREATE TABLE collector_control (

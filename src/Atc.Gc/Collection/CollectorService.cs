@@ -34,9 +34,19 @@ public sealed class CollectorService(
         var first = true;
         while (!stoppingToken.IsCancellationRequested)
         {
+            PassCause? retry = null;
+            var retryIn = TimeSpan.Zero;
             try
             {
                 var report = await collector.RunPassAsync(new PassRequest(Trigger: cause.Trigger, RequestedAt: cause.At), stoppingToken);
+
+                // A signal this node left to the cluster's budget is asked about again when the budget
+                // allows, in case the node that ran the collector is gone by then.
+                if (report.RetryIn is { } due && cause.Trigger == PassTrigger.Signal)
+                {
+                    retry = cause with { Reason = $"{cause.Reason} (again, after the cluster's budget)" };
+                    retryIn = due;
+                }
 
                 // The budget bounds the work collection does: the collectors that ran, not those left to
                 // another node, and not the first pass's warm-up.
@@ -58,7 +68,13 @@ public sealed class CollectorService(
 
             try
             {
-                cause = await signal.WaitAsync(settings.Interval, settings.SignalDebounce, stoppingToken);
+                var timeout = retry is not null && retryIn < settings.Interval ? retryIn + settings.SignalDebounce : settings.Interval;
+                cause = await signal.WaitAsync(timeout, settings.SignalDebounce, stoppingToken);
+                if (retry is not null && cause.Trigger == PassTrigger.Interval && timeout < settings.Interval)
+                {
+                    cause = retry;
+                }
+
                 var wait = budget.WaitBeforeNextPass();
                 logger.LogDebug("Next pass: {Reason}{Wait}", cause.Reason, wait > TimeSpan.Zero ? $", after {wait.TotalMilliseconds:F0} ms (pass budget)" : string.Empty);
                 if (wait > TimeSpan.Zero)

@@ -119,12 +119,14 @@ public sealed class GarbageCollector(
         if (!pass.DryRun && request.Trigger != PassTrigger.OneOff)
         {
             var since = request.RequestedAt == 0 ? TimeSpan.Zero : timeProvider.GetElapsedTime(request.RequestedAt);
-            (turn, var skipped) = await coordinator.TryTakeAsync(collector.Name, CollectorId, request.Trigger, pass.Options.Interval, since, mustRun, cancellationToken);
+            var take = await coordinator.TryTakeAsync(
+                collector.Name, CollectorId, request.Trigger, pass.Options.Interval, since, mustRun, pass.Options.MaxShareOfTime, cancellationToken);
+            turn = take.Turn;
             if (turn is null)
             {
                 metrics.CollectorSkipped(collector.Name);
-                logger.LogDebug("Collector {Collector} skipped: {Why}", collector.Name, skipped);
-                return new CollectorReport(collector.Name, 0, 0, clock.Elapsed, new Dictionary<string, long>(), Skipped: skipped);
+                logger.LogDebug("Collector {Collector} skipped: {Why}", collector.Name, take.Skipped);
+                return new CollectorReport(collector.Name, 0, 0, clock.Elapsed, new Dictionary<string, long>(), Skipped: take.Skipped, RetryIn: take.RetryIn);
             }
         }
 

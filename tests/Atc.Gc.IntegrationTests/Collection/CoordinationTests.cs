@@ -1,6 +1,7 @@
 using Atc.Gc.Collection;
 using Atc.Gc.IntegrationTests.Infrastructure;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
 
 namespace Atc.Gc.IntegrationTests.Collection;
 
@@ -25,8 +26,10 @@ public sealed class CoordinationTests(PostgresFixture fixture) : PostgresTest(fi
     [Fact]
     public async Task A_signal_is_answered_once_across_nodes_but_a_newer_signal_runs_again()
     {
-        await using var first = new CollectorHarness(DataSource);
-        await using var second = new CollectorHarness(DataSource);
+        // The whole wall clock for collection: the cluster's budget never holds the newer signal back.
+        var unbounded = new Dictionary<string, string?> { ["Collector:MaxShareOfTime"] = "1" };
+        await using var first = new CollectorHarness(DataSource, unbounded);
+        await using var second = new CollectorHarness(DataSource, unbounded);
         var signalled = TimeProvider.System.GetTimestamp();
 
         await first.Collector.RunPassAsync(new PassRequest(Trigger: PassTrigger.Signal, RequestedAt: signalled));
@@ -57,12 +60,67 @@ public sealed class CoordinationTests(PostgresFixture fixture) : PostgresTest(fi
     }
 
     [Fact]
+    public async Task A_newer_signal_waits_for_the_clusters_share_of_time_after_another_nodes_run_but_not_after_its_own()
+    {
+        await using var here = new CollectorHarness(DataSource);
+        // Another node ran the collector for 200 ms just now: at 2 % the cluster may run it again in 10 s.
+        await Given.ExecuteAsync(
+            """
+            INSERT INTO collector_runs (collector, last_started_at, last_finished_at, last_duration_ms, last_node)
+            VALUES ('builds', now() - interval '1 second', now() - interval '800 milliseconds', 200, 'elsewhere')
+            """);
+        var signalled = TimeProvider.System.GetTimestamp();
+
+        var held = await here.Collector.RunPassAsync(new PassRequest(Trigger: PassTrigger.Signal, RequestedAt: signalled, Only: ["builds"]));
+
+        Assert.Contains("share of time", held.Of("builds").Skipped, StringComparison.Ordinal);
+        Assert.InRange(held.RetryIn!.Value.TotalSeconds, 8, 9.1);
+
+        // The same run by this node itself is its own pass budget's business, not the cluster's.
+        await Given.ExecuteAsync("UPDATE collector_runs SET last_node = @Node WHERE collector = 'builds'", new { Node = here.Collector.CollectorId });
+        var own = await here.Collector.RunPassAsync(new PassRequest(Trigger: PassTrigger.Signal, RequestedAt: TimeProvider.System.GetTimestamp(), Only: ["builds"]));
+
+        Assert.Null(own.Of("builds").Skipped);
+        Assert.Null(own.RetryIn);
+    }
+
+    [Fact]
+    public async Task A_signal_left_to_the_clusters_budget_is_passed_again_once_the_budget_allows()
+    {
+        var settings = new Dictionary<string, string?> { ["Collector:Interval"] = "00:10:00", ["Collector:MaxShareOfTime"] = "0.1" };
+        await Given.WorkerAsync("w1");
+        // Another node ran orphaned-volumes for 150 ms just now: the cluster may run it again in 1.5 s.
+        await Given.ExecuteAsync(
+            """
+            INSERT INTO collector_runs (collector, last_started_at, last_finished_at, last_duration_ms, last_node)
+            VALUES ('orphaned-volumes', now(), now(), 150, 'elsewhere')
+            """);
+        var orphan = await Given.OrphanAsync(Lifecycle.VolumeState.Initialized, "w1");
+        await using var harness = new CollectorHarness(DataSource, settings, services => services.AddAtcGcCollectorService());
+        var service = harness.Get<IEnumerable<IHostedService>>().OfType<CollectorService>().Single();
+
+        // The start-up pass leaves orphaned-volumes to the budget; the other node is gone, nothing else
+        // answers, and the interval is ten minutes away: only the retry can mark the orphan.
+        await service.StartAsync(CancellationToken.None);
+        try
+        {
+            await Eventually.TrueAsync(
+                async () => await Given.ScalarAsync<string>("SELECT state::text FROM volumes WHERE id = @Id", new { orphan.Id }) == "destroying",
+                "the orphan is marked once the cluster's budget allows", TimeSpan.FromSeconds(10));
+        }
+        finally
+        {
+            await service.StopAsync(CancellationToken.None);
+        }
+    }
+
+    [Fact]
     public async Task A_collector_running_on_another_node_is_left_to_it()
     {
         await using var first = new CollectorHarness(DataSource);
         await using var second = new CollectorHarness(DataSource);
-        var (turn, _) = await first.Get<CollectorCoordinator>().TryTakeAsync(
-            "builds", "elsewhere", PassTrigger.Interval, TimeSpan.FromSeconds(30), TimeSpan.Zero, mustRun: false, CancellationToken.None);
+        var turn = (await first.Get<CollectorCoordinator>().TryTakeAsync(
+            "builds", "elsewhere", PassTrigger.Interval, TimeSpan.FromSeconds(30), TimeSpan.Zero, mustRun: false, share: 0.02, CancellationToken.None)).Turn;
 
         await using (turn)
         {

@@ -260,7 +260,13 @@ public sealed class VolumeCollectorTests(PostgresFixture fixture) : PostgresTest
         await Store.Workers.RegisterAsync(new WorkerRegistration("resetting", resetting.BaseUrl, []));
         await Given.OrphanAsync(VolumeState.Initialized, "resetting");
         await Given.OrphanAsync(VolumeState.Initialized, "resetting");
-        await using var harness = new CollectorHarness(DataSource, new Dictionary<string, string?> { ["Collector:ClaimLease"] = "00:05:00" });
+        // One request at a time, so both handles go in one destroy batch (two concurrent drains could
+        // each claim one, and a single DELETE answered 200 is gone whatever its body).
+        await using var harness = new CollectorHarness(DataSource, new Dictionary<string, string?>
+        {
+            ["Collector:ClaimLease"] = "00:05:00",
+            ["Collector:MaxConcurrentRequestsPerWorker"] = "1",
+        });
 
         await harness.PassAsync();
 

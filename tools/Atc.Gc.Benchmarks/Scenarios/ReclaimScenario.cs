@@ -50,6 +50,8 @@ public static class ReclaimScenario
                 INSERT INTO pipelines (id, name) VALUES (1, 'p');
                 INSERT INTO jobs (id, pipeline_id, name) VALUES (1, 1, 'j');
                 INSERT INTO builds (id, job_id, name, status) VALUES (1, 1, '1', 'started');
+                -- An active resource keeps the config between the runs' caches (the resource-configs collector).
+                INSERT INTO resources (pipeline_id, name, resource_config_id) VALUES (1, 'r', 1);
                 """, cancellationToken);
 
             var perRound = Math.Max(options.ReclaimWorkers, options.ReclaimVolumes / 40);
