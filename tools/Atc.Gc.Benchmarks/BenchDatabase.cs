@@ -85,7 +85,9 @@ public sealed class BenchDatabase : IAsyncDisposable
         }
 
         return await AtcGcDatabase.OpenAsync(
-            new NpgsqlConnectionStringBuilder(serverConnectionString) { Database = name, MaxPoolSize = 50 }.ConnectionString,
+            // No command timeout: loading a million rows (foreign keys checked) can outlast the default
+            // 30 s on a busy machine; every scenario bounds its own waits.
+            new NpgsqlConnectionStringBuilder(serverConnectionString) { Database = name, MaxPoolSize = 50, CommandTimeout = 0 }.ConnectionString,
             cancellationToken: cancellationToken);
     }
 

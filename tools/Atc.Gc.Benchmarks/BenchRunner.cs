@@ -30,7 +30,11 @@ public static class BenchRunner
             if (options.Runs(name))
             {
                 Say($"scenario {name}");
+                var before = context.Rows.Count;
                 await scenario(context, cancellationToken);
+
+                // Each scenario's rows as soon as it ends, so a later failure loses none of them.
+                Console.Out.WriteLine(Report.Table(context.Rows.Skip(before).ToList()));
             }
         }
 
