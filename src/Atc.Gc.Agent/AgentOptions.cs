@@ -77,6 +77,11 @@ public sealed class AgentOptions : IValidatableObject
             yield return new ValidationResult($"Agent:Name '{Name}' is not a valid worker name", [nameof(Name)]);
         }
 
+        if (AdvertiseUrl is not null && WorkerBaseUrl.Parse(AdvertiseUrl.OriginalString).Refusal is { } refusal)
+        {
+            yield return new ValidationResult($"Agent:AdvertiseUrl: {refusal}", [nameof(AdvertiseUrl)]);
+        }
+
         if (OrchestratorCaFile is not null && !File.Exists(OrchestratorCaFile))
         {
             yield return new ValidationResult($"Agent:OrchestratorCaFile '{OrchestratorCaFile}' does not exist", [nameof(OrchestratorCaFile)]);

@@ -142,29 +142,8 @@ public sealed class HttpWorkerVolumeClient(IHttpClientFactory httpClientFactory,
             : new VolumeDeletion(h, Gone: false, "the worker's answer did not mention this handle"))];
     }
 
-    /// <summary>The most of a failed answer's body read: what is stored of it is an excerpt anyway.</summary>
-    private const int FailureBodyBytes = 1024;
-
-    /// <summary>
-    /// A failed answer in one short line: the status and an excerpt of at most the first
-    /// <see cref="FailureBodyBytes"/> of the body (never read whole), without control characters.
-    /// </summary>
-    private static async Task<string> FailureAsync(HttpResponseMessage response, CancellationToken cancellationToken)
-    {
-        var buffer = new byte[FailureBodyBytes];
-        var read = 0;
-        await using (var body = await response.Content.ReadAsStreamAsync(cancellationToken))
-        {
-            int n;
-            while (read < buffer.Length && (n = await body.ReadAsync(buffer.AsMemory(read), cancellationToken)) > 0)
-            {
-                read += n;
-            }
-        }
-
-        var excerpt = Excerpt.Of(System.Text.Encoding.UTF8.GetString(buffer, 0, read), 200);
-        return Excerpt.Of($"HTTP {(int)response.StatusCode} {response.ReasonPhrase}{(excerpt.Length > 0 ? ": " + excerpt : string.Empty)}");
-    }
+    private static Task<string> FailureAsync(HttpResponseMessage response, CancellationToken cancellationToken) =>
+        FailedAnswer.DescribeAsync(response, cancellationToken);
 
     private static string Describe(Exception ex) => Excerpt.Of(ex switch
     {

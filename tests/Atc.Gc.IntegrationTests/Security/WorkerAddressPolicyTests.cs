@@ -124,6 +124,17 @@ public sealed class WorkerAddressPolicyTests(PostgresFixture fixture) : Postgres
         Assert.Contains("denied to workers", error, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task An_agent_whose_advertised_url_has_a_path_does_not_start()
+    {
+        var failure = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() => AgentInstance.StartAsync("w1", extra: new Dictionary<string, string?>
+        {
+            ["Agent:AdvertiseUrl"] = "http://127.0.0.1:7788/admin",
+        }));
+
+        Assert.Contains("Agent:AdvertiseUrl", failure.Message, StringComparison.Ordinal);
+    }
+
     private static async Task<HttpResponseMessage> RegisterAsync(OrchestratorInstance orchestrator, string baseUrl, string name = "w1")
     {
         using var client = orchestrator.ClientFor(name);

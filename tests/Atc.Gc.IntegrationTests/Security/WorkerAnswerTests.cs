@@ -11,7 +11,7 @@ namespace Atc.Gc.IntegrationTests.Security;
 /// <summary>
 /// What a hostile or broken worker can make the collector do with its answers, over real HTTP: a
 /// redirect is not followed (the token does not go elsewhere), and what it says is stored as a short
-/// single line whatever it sent.
+/// single line whatever it sent — and the same holds for what an orchestrator answers an agent.
 /// </summary>
 public sealed class WorkerAnswerTests(PostgresFixture fixture) : PostgresTest(fixture)
 {
@@ -65,6 +65,33 @@ public sealed class WorkerAnswerTests(PostgresFixture fixture) : PostgresTest(fi
         Assert.Equal(1, attempts);
         Assert.StartsWith("HTTP 500 Internal Server Error: disk on fire [31m", error, StringComparison.Ordinal);
         Assert.True(error.Length <= 300, $"{error.Length} characters stored");
+        Assert.DoesNotContain(error, c => char.IsControl(c) || c == '\u202e');
+    }
+
+    [Fact]
+    public async Task An_orchestrators_long_error_with_control_characters_shows_in_the_agents_health_as_a_short_single_line()
+    {
+        var body = "no\0such\nworker\u001b[2J\u202e" + new string('y', 200_000);
+        await using var hostile = await AnsweringServer.StartAsync(async context =>
+        {
+            context.Response.StatusCode = StatusCodes.Status500InternalServerError;
+            await context.Response.Body.WriteAsync(Encoding.UTF8.GetBytes(body));
+        });
+        await using var agent = await AgentInstance.StartAsync("w1", orchestrator: hostile.BaseUrl);
+
+        string? error = null;
+        await Eventually.TrueAsync(
+            async () =>
+            {
+                using var health = System.Text.Json.JsonDocument.Parse(await Agent.UndeletableVolumeTests.HealthAsync(agent));
+                error = health.RootElement.GetProperty("loops").GetProperty("heartbeat").GetProperty("lastError").GetString();
+                return error is not null;
+            },
+            "the heartbeat loop recorded the orchestrator's error");
+
+        Assert.Contains("HTTP 500", error, StringComparison.Ordinal);
+        Assert.Contains("no such worker [2J", error, StringComparison.Ordinal);
+        Assert.True(error!.Length <= 300, $"{error.Length} characters kept");
         Assert.DoesNotContain(error, c => char.IsControl(c) || c == '\u202e');
     }
 }
