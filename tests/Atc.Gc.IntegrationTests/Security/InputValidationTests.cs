@@ -17,12 +17,26 @@ namespace Atc.Gc.IntegrationTests.Security;
 public sealed class InputValidationTests(PostgresFixture fixture) : PostgresTest(fixture)
 {
     [Fact]
-    public async Task A_worker_name_with_a_trailing_newline_is_a_400_and_registers_nothing()
+    public async Task A_worker_name_with_U0000_is_refused_by_kestrel_with_a_400_and_registers_nothing()
     {
         await using var orchestrator = await OrchestratorInstance.StartQuietAsync(DataSource);
-        using var client = orchestrator.ClientFor("w1\n", WorkerTokens.Derive(CollectorHarness.Secret, "w1\n", 0));
+        using var client = orchestrator.ClientFor("w1\0", WorkerTokens.Derive(CollectorHarness.Secret, "w1\0", 0));
 
-        using var response = await client.PutAsJsonAsync(OrchestratorProtocol.WorkerPath("w1\n"), new RegisterWorkerRequest("http://127.0.0.1:7788/"), VolumeProtocol.Json);
+        using var response = await client.PutAsJsonAsync(OrchestratorProtocol.WorkerPath("w1\0"), new RegisterWorkerRequest("http://127.0.0.1:7788/"), VolumeProtocol.Json);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(0, await Given.ScalarAsync<int>("SELECT count(*) FROM workers"));
+    }
+
+    [Theory]
+    [InlineData("w1\n")]
+    [InlineData("w1\r\n")]
+    public async Task A_worker_name_with_a_trailing_newline_is_a_400_and_registers_nothing(string name)
+    {
+        await using var orchestrator = await OrchestratorInstance.StartQuietAsync(DataSource);
+        using var client = orchestrator.ClientFor(name, WorkerTokens.Derive(CollectorHarness.Secret, name, 0));
+
+        using var response = await client.PutAsJsonAsync(OrchestratorProtocol.WorkerPath(name), new RegisterWorkerRequest("http://127.0.0.1:7788/"), VolumeProtocol.Json);
 
         await AgentApiTests.AssertProblemAsync(response, HttpStatusCode.BadRequest, "is not a valid worker name");
         Assert.Equal(0, await Given.ScalarAsync<int>("SELECT count(*) FROM workers"));
@@ -83,12 +97,15 @@ public sealed class InputValidationTests(PostgresFixture fixture) : PostgresTest
         });
     }
 
-    [Fact]
-    public async Task A_registration_body_sent_too_slowly_is_a_408_not_a_500()
+    [Theory]
+    [InlineData("")]
+    [InlineData("/volumes/report")]
+    public async Task A_worker_request_body_sent_too_slowly_is_a_408_not_a_500(string route)
     {
         await using var orchestrator = await OrchestratorInstance.StartQuietAsync(DataSource);
+        await Given.WorkerAsync("w1");
 
-        var status = await SendSlowlyAsync(orchestrator.BaseUrl, $"PUT /{OrchestratorProtocol.WorkerPath("w1")}", orchestrator.TokenOf("w1"));
+        var status = await SendSlowlyAsync(orchestrator.BaseUrl, $"PUT /{OrchestratorProtocol.WorkerPath("w1")}{route}", orchestrator.TokenOf("w1"));
 
         Assert.Equal(408, status);
     }

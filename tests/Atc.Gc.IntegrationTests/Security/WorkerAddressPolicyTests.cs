@@ -90,17 +90,20 @@ public sealed class WorkerAddressPolicyTests(PostgresFixture fixture) : Postgres
         Assert.Equal(HttpStatusCode.OK, inside.StatusCode);
     }
 
-    [Fact]
-    public async Task The_collector_does_not_connect_to_a_worker_row_pointing_outside_the_allowed_networks()
+    [Theory]
+    [InlineData("127.0.0.1")]
+    [InlineData("localhost")]
+    public async Task The_collector_does_not_connect_to_a_worker_row_pointing_outside_the_allowed_networks(string host)
     {
-        // The row says 127.0.0.1 (written around the API, as a name that re-resolved would): the
-        // connection is refused before a byte, with the worker's token, leaves the orchestrator.
+        // The row points at loopback (written around the API, as a name that re-resolved would): the
+        // connection is refused — for a name, after the client's own lookup — before a byte, with the
+        // worker's token, leaves the orchestrator.
         await using var target = await AnsweringServer.StartAsync(context => { context.Response.StatusCode = 204; return Task.CompletedTask; });
         await using var orchestrator = await OrchestratorInstance.StartQuietAsync(DataSource, new Dictionary<string, string?>
         {
             ["Workers:AllowedNetworks:0"] = "10.20.0.0/16",
         });
-        await Store.Workers.RegisterAsync(new WorkerRegistration("w1", target.BaseUrl, []));
+        await Store.Workers.RegisterAsync(new WorkerRegistration("w1", new Uri($"http://{host}:{target.BaseUrl.Port}/"), []));
         var volume = await Given.DestroyingAsync("w1");
 
         await orchestrator.Services.GetRequiredService<GarbageCollector>().RunPassAsync(PassRequest.Complete);
