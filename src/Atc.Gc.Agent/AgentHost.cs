@@ -1,5 +1,6 @@
 using Atc.Gc.Agent.Drivers;
 using Atc.Gc.Agent.Storage;
+using Atc.Gc.Hosting;
 using Atc.Gc.Web;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
@@ -33,7 +34,8 @@ public static class AgentHost
             provider.GetRequiredService<AgentMetrics>(),
             provider.GetRequiredService<ILoggerFactory>()));
         builder.Services.AddSingleton(provider => new AgentIdentity(provider.GetRequiredService<IOptions<AgentOptions>>().Value.Root!));
-        builder.Services.AddHttpClient(VolumeReporter.ClientName, client => client.Timeout = TimeSpan.FromSeconds(30));
+        builder.Services.AddHttpClient(VolumeReporter.ClientName, client => client.Timeout = TimeSpan.FromSeconds(30))
+            .ConfigurePrimaryHttpMessageHandler(provider => OrchestratorHandler(provider.GetRequiredService<IOptions<AgentOptions>>().Value));
         builder.Services.AddSingleton(provider => new VolumeReporter(
             provider.GetRequiredService<IOptions<AgentOptions>>(),
             provider.GetRequiredService<VolumeStore>(),
@@ -61,6 +63,21 @@ public static class AgentHost
             () => store.Disk().VolumesBytes,
             () => store.Disk() is { } disk ? (disk.CapacityBytes, disk.FreeBytes) : (0, 0));
         return app;
+    }
+
+    /// <summary>
+    /// The connection to the orchestrator: the worker's token goes to it alone (no redirect is
+    /// followed), and with <see cref="AgentOptions.OrchestratorCaFile"/> only that authority is trusted for HTTPS.
+    /// </summary>
+    private static SocketsHttpHandler OrchestratorHandler(AgentOptions options)
+    {
+        var handler = new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false };
+        if (options.OrchestratorCaFile is { } caFile)
+        {
+            handler.SslOptions = CaTrust.ClientOptions(CaTrust.Load(caFile));
+        }
+
+        return handler;
     }
 
     private static VolumeStore CreateStore(AgentOptions options, AgentMetrics metrics, ILoggerFactory loggers)

@@ -80,7 +80,7 @@ internal sealed class LoopState
         {
             state = "running";
             lastFailure = DateTimeOffset.UtcNow;
-            lastError = $"{error.GetType().Name}: {error.Message}";
+            lastError = Model.Excerpt.Of($"{error.GetType().Name}: {error.Message}");
             failures++;
             runs++;
         }

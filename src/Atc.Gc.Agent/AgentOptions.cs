@@ -30,6 +30,9 @@ public sealed class AgentOptions : IValidatableObject
     /// <summary>The orchestrator to register with, heartbeat to and report to; none for a standalone agent.</summary>
     public Uri? Orchestrator { get; set; }
 
+    /// <summary>A PEM file of the certificate authority the orchestrator's HTTPS certificate is issued by; when set, only it is trusted.</summary>
+    public string? OrchestratorCaFile { get; set; }
+
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Time between full reports (every volume held): the periodic reconciliation with the orchestrator.</summary>
@@ -72,6 +75,16 @@ public sealed class AgentOptions : IValidatableObject
         if (Name is not null && !WorkerNames.IsValid(Name))
         {
             yield return new ValidationResult($"Agent:Name '{Name}' is not a valid worker name", [nameof(Name)]);
+        }
+
+        if (AdvertiseUrl is not null && WorkerBaseUrl.Parse(AdvertiseUrl.OriginalString).Refusal is { } refusal)
+        {
+            yield return new ValidationResult($"Agent:AdvertiseUrl: {refusal}", [nameof(AdvertiseUrl)]);
+        }
+
+        if (OrchestratorCaFile is not null && !File.Exists(OrchestratorCaFile))
+        {
+            yield return new ValidationResult($"Agent:OrchestratorCaFile '{OrchestratorCaFile}' does not exist", [nameof(OrchestratorCaFile)]);
         }
 
         foreach (var type in ResourceTypes)

@@ -355,8 +355,7 @@ public sealed class VolumeReporter : BackgroundService
 
         if (!response.IsSuccessStatusCode)
         {
-            var body = await response.Content.ReadAsStringAsync(cancellationToken);
-            throw new InvalidOperationException($"{what} answered HTTP {(int)response.StatusCode}: {(body.Length > 300 ? body[..300] : body)}");
+            throw new InvalidOperationException($"{what} answered {await FailedAnswer.DescribeAsync(response, cancellationToken)}");
         }
     }
 

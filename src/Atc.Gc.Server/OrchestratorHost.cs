@@ -4,6 +4,8 @@ using Atc.Gc.Web;
 using Atc.Gc.Workers;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -46,6 +48,13 @@ public static class OrchestratorHost
             .AddPrometheusExporter());
 
         var app = builder.Build();
+
+        // No worker may be registered at the orchestrator's own listeners: the configured address
+        // now, the addresses really bound (port 0) once listening.
+        var policy = app.Services.GetRequiredService<WorkerNetworkPolicy>();
+        policy.DenyListeners([options.Listen]);
+        app.Lifetime.ApplicationStarted.Register(() => policy.DenyListeners(
+            app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? []));
         app.UseProblemAnswers();
         app.MapWorkerApi();
         app.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = WriteHealthAsync });

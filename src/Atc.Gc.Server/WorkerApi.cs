@@ -30,7 +30,7 @@ public static class WorkerApi
     }
 
     private static async Task<IResult> RegisterAsync(
-        string name, HttpContext context, WorkerRepository workers, IOptions<OrchestratorOptions> options)
+        string name, HttpContext context, WorkerRepository workers, WorkerNetworkPolicy policy, IOptions<OrchestratorOptions> options)
     {
         var (request, problem) = await JsonBody.ReadAsync<RegisterWorkerRequest>(context, options.Value.MaxRequestBytes, VolumeProtocol.Json, context.RequestAborted);
         if (problem is not null)
@@ -38,18 +38,28 @@ public static class WorkerApi
             return problem;
         }
 
-        if (!Uri.TryCreate(request!.BaseUrl, UriKind.Absolute, out var baseUrl) || baseUrl.Scheme is not ("http" or "https"))
+        var (baseUrl, malformed) = WorkerBaseUrl.Parse(request!.BaseUrl);
+        if (malformed is not null)
         {
-            return Problems.BadRequest($"'baseUrl' must be an absolute http or https URL, not '{request.BaseUrl}'");
+            return Problems.BadRequest(malformed);
+        }
+
+        if (await policy.RefusalAsync(baseUrl!, context.RequestAborted) is { } refused)
+        {
+            return Problems.BadRequest($"'baseUrl' {Excerpt.Of(baseUrl!.ToString(), 120)} is not a place a worker may be: {refused}");
         }
 
         var types = request.ResourceTypes ?? [];
+        if (types.Any(t => t is null))
+        {
+            return Problems.BadRequest("'resourceTypes' must not contain null: each is an object with a name, an image and a version");
+        }
         try
         {
             var registered = await workers.RegisterAsync(
                 new WorkerRegistration(
                     name,
-                    baseUrl,
+                    baseUrl!,
                     [.. types.Select(t => new BaseResourceTypeVersion(t.Name, t.Image, t.Version))],
                     request.Heartbeat,
                     request.InstallationId,
@@ -108,6 +118,10 @@ public static class WorkerApi
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
             return JsonBody.TooLarge(options.Value.MaxReportBytes);
+        }
+        catch (BadHttpRequestException ex)
+        {
+            return JsonBody.Unreadable(ex);
         }
         finally
         {

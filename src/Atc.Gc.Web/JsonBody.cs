@@ -34,6 +34,22 @@ public static class JsonBody
         {
             return (null, TooLarge(maxBytes));
         }
+        catch (BadHttpRequestException ex)
+        {
+            return (null, Unreadable(ex));
+        }
+    }
+
+    /// <summary>
+    /// A body Kestrel gave up reading — sent too slowly (below its minimum data rate: 408), cut off or
+    /// malformed (400) — answered with the status Kestrel chose, never as a server error.
+    /// </summary>
+    public static IResult Unreadable(BadHttpRequestException exception)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        return exception.StatusCode == StatusCodes.Status408RequestTimeout
+            ? Problems.Create(StatusCodes.Status408RequestTimeout, "request timeout", "the request body arrived too slowly and was not read to its end")
+            : Problems.Create(exception.StatusCode, "bad request", $"the request body could not be read: {exception.Message}");
     }
 
     /// <summary>

@@ -1,12 +1,14 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Atc.Gc.Web;
 
-/// <summary>How both hosts (agent and orchestrator) start building: Kestrel on one address, a body limit, problem+json errors.</summary>
+/// <summary>How both hosts (agent and orchestrator) start building: Kestrel on one address (http or https), a body limit, problem+json errors.</summary>
 public static class WebHostSetup
 {
     public static WebApplicationBuilder CreateBuilder(
@@ -20,6 +22,9 @@ public static class WebHostSetup
             logging(builder.Logging);
         }
 
+        // HTTPS from configuration: an https:// listen address serves the certificate of
+        // Kestrel:Certificates:Default (Path and Password for PFX, or Path and KeyPath for PEM).
+        builder.WebHost.UseKestrelHttpsConfiguration();
         builder.WebHost.UseUrls(listen);
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = maxRequestBodyBytes);
         builder.Services.AddProblemDetails();
@@ -30,7 +35,11 @@ public static class WebHostSetup
     public static WebApplication UseProblemAnswers(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.UseExceptionHandler();
+        // A request Kestrel could not read (a body too slow, too large, malformed) keeps Kestrel's status.
+        app.UseExceptionHandler(new ExceptionHandlerOptions
+        {
+            StatusCodeSelector = exception => exception is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
+        });
         app.UseStatusCodePages();
         return app;
     }

@@ -53,4 +53,15 @@ public sealed class InputRulesTests
     [InlineData("", false)]
     [InlineData("a/b", false)]
     public void Worker_names_follow_the_schema_rule(string name, bool valid) => Assert.Equal(valid, WorkerNames.IsValid(name));
+
+    [Theory]
+    [InlineData("x\n")]
+    [InlineData("x\r\n")]
+    [InlineData("\nx")]
+    [InlineData("x\0")]
+    public void A_line_break_or_U0000_at_either_end_makes_a_handle_and_a_worker_name_invalid(string text)
+    {
+        Assert.False(HandleFormat.IsValid(text));
+        Assert.False(WorkerNames.IsValid(text));
+    }
 }

@@ -65,6 +65,11 @@ public static class CommandRunner
             return $"the database stopped answering: {DatabaseErrors.Describe(npgsql)}";
         }
 
+        if (ex is Npgsql.PostgresException postgres)
+        {
+            return $"the database refused a value: {postgres.MessageText}".ReplaceLineEndings(" ");
+        }
+
         var message = ex is ArgumentException { ParamName: { } name }
             ? ex.Message.Replace($" (Parameter '{name}')", string.Empty, StringComparison.Ordinal)
             : ex.Message;
@@ -75,6 +80,9 @@ public static class CommandRunner
     {
         DatabaseUnavailableException or EmbeddedPostgresException => ExitCodes.DatabaseUnavailable,
         Npgsql.NpgsqlException npgsql when DatabaseErrors.IsUnavailable(npgsql) => ExitCodes.DatabaseUnavailable,
+        // Class 22, "data exception": a value the database cannot hold (U+0000 in text, a number out of
+        // range) — bad input, refused whole by the transaction it was in.
+        Npgsql.PostgresException { SqlState: var state } when state.StartsWith("22", StringComparison.Ordinal) => ExitCodes.BadInput,
         ArgumentException or FormatException or UsageException or Operations.OperatorException
             or Microsoft.Extensions.Options.OptionsValidationException => ExitCodes.BadInput,
         _ => null,

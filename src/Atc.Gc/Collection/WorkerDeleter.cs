@@ -1,5 +1,6 @@
 using Atc.Gc.Database;
 using Atc.Gc.Lifecycle;
+using Atc.Gc.Model;
 using Atc.Gc.Workers;
 using Dapper;
 using Microsoft.Extensions.Logging;
@@ -245,7 +246,8 @@ public sealed class WorkerDeleter(
 
             if (failed.Count > 0)
             {
-                var error = results.FirstOrDefault(r => !r.Gone && !r.Pending)?.Error ?? "not confirmed by the worker";
+                // What a worker said is stored and logged: a short single line, whatever it sent.
+                var error = Excerpt.Of(results.FirstOrDefault(r => !r.Gone && !r.Pending)?.Error) is { Length: > 0 } said ? said : "not confirmed by the worker";
                 await ReleaseAsync(worker, collectorId, failed, error, backoff: true, tally);
                 logger.LogWarning(
                     "Worker {Worker} did not delete {Failed} of {Claimed} volumes ({Error}); they stay destroying and are retried",
@@ -327,7 +329,7 @@ public sealed class WorkerDeleter(
         UPDATE volumes v
         SET claimed_by = NULL,
             delete_attempts = v.delete_attempts + 1,
-            last_delete_error = left(@error, 500),
+            last_delete_error = @error,
             claim_expires_at = now() + least(@maxBackoffSeconds, @backoffSeconds * power(2, least(v.delete_attempts, 20))) * interval '1 second'
         WHERE v.id = ANY(@ids) AND {DestroyingSql} AND v.claimed_by = @collector
         """;

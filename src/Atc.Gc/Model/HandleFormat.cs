@@ -22,6 +22,6 @@ public static partial class HandleFormat
             $"'{handle}' is not a valid handle: 1 to {MaxLength} characters of letters, digits, '.', '_' or '-', starting with a letter or digit",
             parameterName);
 
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\A[A-Za-z0-9][A-Za-z0-9._-]{0,127}\z", RegexOptions.CultureInvariant)]
     private static partial Regex Pattern();
 }

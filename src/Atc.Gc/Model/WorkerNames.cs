@@ -13,6 +13,6 @@ public static partial class WorkerNames
             $"'{name}' is not a valid worker name: 1 to 63 characters of letters, digits, '.', '_' or '-', starting with a letter or digit",
             parameterName);
 
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\A[A-Za-z0-9][A-Za-z0-9._-]{0,62}\z", RegexOptions.CultureInvariant)]
     private static partial Regex Pattern();
 }

@@ -139,6 +139,59 @@ public sealed class CacheInvalidation(NpgsqlDataSource dataSource)
             "SELECT id FROM pipelines WHERE name = @pipeline", new { pipeline }, cancellationToken, transaction))
         ?? throw new OperatorException($"no pipeline named '{pipeline}'");
 
+    /// <summary>The longest JSON number accepted in a version, and the largest exponent (PostgreSQL's numeric allows ±1000).</summary>
+    private const int MaxNumberLength = 64;
+    private const int MaxExponent = 1000;
+
+    /// <summary>
+    /// What <c>jsonb</c> cannot hold is refused here, with a clear message, rather than by the
+    /// database: U+0000 in a string or a key, a number outside PostgreSQL's numeric range.
+    /// </summary>
+    private static void RequireStorableJson(JsonElement element)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                foreach (var property in element.EnumerateObject())
+                {
+                    RequireNoNul(property.Name);
+                    RequireStorableJson(property.Value);
+                }
+
+                break;
+            case JsonValueKind.Array:
+                foreach (var item in element.EnumerateArray())
+                {
+                    RequireStorableJson(item);
+                }
+
+                break;
+            case JsonValueKind.String:
+                RequireNoNul(element.GetString()!);
+                break;
+            case JsonValueKind.Number:
+                var text = element.GetRawText();
+                var e = text.IndexOfAny(['e', 'E']);
+                var exponentOk = e < 0 || (int.TryParse(text.AsSpan(e + 1), System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var exponent)
+                    && Math.Abs(exponent) <= MaxExponent);
+                if (text.Length > MaxNumberLength || !exponentOk)
+                {
+                    throw new OperatorException(
+                        $"the version holds a number the database cannot store ({Model.Excerpt.Of(text, 40)}): at most {MaxNumberLength} characters and an exponent within ±{MaxExponent}");
+                }
+
+                break;
+        }
+    }
+
+    private static void RequireNoNul(string text)
+    {
+        if (text.Contains('\0', StringComparison.Ordinal))
+        {
+            throw new OperatorException("the version holds U+0000 (\\u0000), which the database cannot store");
+        }
+    }
+
     private static void RequireJsonObject(string json)
     {
         try
@@ -148,6 +201,8 @@ public sealed class CacheInvalidation(NpgsqlDataSource dataSource)
             {
                 throw new OperatorException($"the version must be a JSON object like {{\"ref\":\"abc\"}}, not {document.RootElement.ValueKind.ToString().ToLowerInvariant()}");
             }
+
+            RequireStorableJson(document.RootElement);
         }
         catch (JsonException ex)
         {

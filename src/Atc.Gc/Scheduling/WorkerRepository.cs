@@ -83,6 +83,18 @@ public sealed class WorkerRepository(NpgsqlDataSource dataSource)
         ArgumentNullException.ThrowIfNull(registration);
         WorkerNames.Validate(registration.Name, nameof(registration));
         var types = registration.ResourceTypes;
+        if (types.Any(t => t is null))
+        {
+            throw new ArgumentException("a base resource type must not be null", nameof(registration));
+        }
+
+        foreach (var type in types)
+        {
+            StorableText.Require(type.Name, "a base resource type's name", 255, nameof(registration));
+            StorableText.Require(type.Image, "a base resource type's image", 1024, nameof(registration));
+            StorableText.Require(type.Version, "a base resource type's version", 255, nameof(registration));
+        }
+
         var duplicate = types.GroupBy(t => t.Name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null)
         {

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using Atc.Gc.Model;
 using Microsoft.Extensions.Options;
 using Polly.CircuitBreaker;
 using Polly.Timeout;
@@ -136,23 +137,19 @@ public sealed class HttpWorkerVolumeClient(IHttpClientFactory httpClientFactory,
             ? new VolumeDeletion(
                 h,
                 result.Outcome is DestroyOutcome.Deleted or DestroyOutcome.NotFound,
-                result.Outcome == DestroyOutcome.Pending ? "the worker is still removing its data" : result.Error,
+                result.Outcome == DestroyOutcome.Pending ? "the worker is still removing its data" : Excerpt.Of(result.Error),
                 Pending: result.Outcome == DestroyOutcome.Pending)
             : new VolumeDeletion(h, Gone: false, "the worker's answer did not mention this handle"))];
     }
 
-    private static async Task<string> FailureAsync(HttpResponseMessage response, CancellationToken cancellationToken)
-    {
-        var body = await response.Content.ReadAsStringAsync(cancellationToken);
-        var excerpt = body.Length > 200 ? body[..200] : body;
-        return $"HTTP {(int)response.StatusCode} {response.ReasonPhrase}{(excerpt.Length > 0 ? ": " + excerpt : string.Empty)}";
-    }
+    private static Task<string> FailureAsync(HttpResponseMessage response, CancellationToken cancellationToken) =>
+        FailedAnswer.DescribeAsync(response, cancellationToken);
 
-    private static string Describe(Exception ex) => ex switch
+    private static string Describe(Exception ex) => Excerpt.Of(ex switch
     {
         TimeoutRejectedException or TaskCanceledException => "timed out",
         BrokenCircuitException => "circuit open: the worker kept failing",
         HttpRequestException http => $"unreachable: {http.Message}",
         _ => $"{ex.GetType().Name}: {ex.Message}",
-    };
+    });
 }

@@ -1,7 +1,9 @@
+using Atc.Gc.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace Atc.Gc.Workers;
 
@@ -24,7 +26,9 @@ public static class WorkerClientServiceCollectionExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
 
+        services.AddSingleton(provider => CreatePolicy(provider));
         services.AddHttpClient(HttpWorkerVolumeClient.ClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(provider => CreateHandler(provider))
             .AddStandardResilienceHandler()
             .Configure((resilience, provider) =>
             {
@@ -47,5 +51,50 @@ public static class WorkerClientServiceCollectionExtensions
 
         services.AddSingleton<IWorkerVolumeClient, HttpWorkerVolumeClient>();
         return services;
+    }
+
+    /// <summary>The network policy, with the database's endpoint denied when the services hold a data source that names one.</summary>
+    private static WorkerNetworkPolicy CreatePolicy(IServiceProvider provider)
+    {
+        var policy = new WorkerNetworkPolicy(provider.GetRequiredService<IOptions<WorkerClientOptions>>().Value);
+        if (provider.GetService<NpgsqlDataSource>() is { } dataSource)
+        {
+            var connection = new NpgsqlConnectionStringBuilder(dataSource.ConnectionString);
+            foreach (var host in (connection.Host ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                if (!host.StartsWith('/') && !host.StartsWith('@'))
+                {
+                    var (name, port) = WorkerClientOptions.ParseEndpoint(host) ?? (host, connection.Port);
+                    policy.Deny(name, port);
+                }
+            }
+        }
+
+        return policy;
+    }
+
+    /// <summary>
+    /// The connection under every worker call: follows no redirect (a worker answers for itself, it
+    /// does not send the collector's token elsewhere), connects only where <see cref="WorkerNetworkPolicy"/>
+    /// allows, and trusts <see cref="WorkerClientOptions.CaFile"/> alone for HTTPS when it is set.
+    /// </summary>
+    private static SocketsHttpHandler CreateHandler(IServiceProvider provider)
+    {
+        var options = provider.GetRequiredService<IOptions<WorkerClientOptions>>().Value;
+        var policy = provider.GetRequiredService<WorkerNetworkPolicy>();
+        var handler = new SocketsHttpHandler
+        {
+            AllowAutoRedirect = false,
+            UseProxy = false,
+            UseCookies = false,
+            ConnectCallback = policy.ConnectAsync,
+            PooledConnectionLifetime = TimeSpan.FromMinutes(2),
+        };
+        if (options.CaFile is { } caFile)
+        {
+            handler.SslOptions = CaTrust.ClientOptions(CaTrust.Load(caFile));
+        }
+
+        return handler;
     }
 }

@@ -148,6 +148,10 @@ public sealed class CliCommandTests(PostgresFixture fixture) : PostgresTest(fixt
     [Theory]
     [InlineData("{\"ref\":", "not valid JSON")]
     [InlineData("[1]", "must be a JSON object")]
+    [InlineData("{\"ref\":\"\\u0000\"}", "U+0000")]
+    [InlineData("{\"a\\u0000\":\"x\"}", "U+0000")]
+    [InlineData("{\"ref\":1e999999}", "a number the database cannot store")]
+    [InlineData("{\"ref\":1e-999999}", "a number the database cannot store")]
     public async Task Clear_resource_cache_with_a_malformed_version_changes_nothing(string version, string message)
     {
         var pipeline = await Store.Pipelines.EnsurePipelineAsync("main");
@@ -159,6 +163,7 @@ public sealed class CliCommandTests(PostgresFixture fixture) : PostgresTest(fixt
 
         Assert.Equal(2, code);
         Assert.Contains(message, stderr, StringComparison.Ordinal);
+        Assert.Single(stderr.TrimEnd().Split('\n'));
         Assert.Equal(1, await Given.ScalarAsync<int>("SELECT count(*) FROM resource_caches"));
     }
 
