@@ -32,22 +32,13 @@ public sealed class CollectorCoordinator(NpgsqlDataSource dataSource)
     /// A collector earlier in this pass changed rows: no earlier run of this one (here or elsewhere) has
     /// seen that work, so it runs whatever the others did — with the lock when it is free.
     /// </param>
-    /// <param name="share">
-    /// The cluster's share of time for this collector (<see cref="CollectorOptions.MaxShareOfTime"/>): after
-    /// another node ran it for <c>d</c>, no node runs it again for <c>d / share</c> (containerd's pause
-    /// threshold, kept in <c>collector_runs</c> so that it holds across nodes); the answer then says when
-    /// to try again.
-    /// </param>
     public async Task<CollectorTake> TryTakeAsync(
-        string collector, string node, PassTrigger trigger, TimeSpan interval, TimeSpan since, bool mustRun, double share, CancellationToken cancellationToken)
+        string collector, string node, PassTrigger trigger, TimeSpan interval, TimeSpan since, bool mustRun, CancellationToken cancellationToken)
     {
         var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         try
         {
-            var parameters = new
-            {
-                collector, node, intervalSeconds = interval.TotalSeconds * 0.9, sinceSeconds = since.TotalSeconds, signal = trigger == PassTrigger.Signal, share,
-            };
+            var parameters = new { collector, node, intervalSeconds = interval.TotalSeconds * 0.9, sinceSeconds = since.TotalSeconds, signal = trigger == PassTrigger.Signal };
             var locked = await connection.ExecuteScalarAsync<bool>(Sql.Command(TryLock, parameters, cancellationToken));
             if (!locked && !mustRun)
             {
@@ -55,16 +46,11 @@ public sealed class CollectorCoordinator(NpgsqlDataSource dataSource)
                 return new CollectorTake(null, "running on another node");
             }
 
-            var earlier = mustRun ? null : await connection.QuerySingleOrDefaultAsync<EarlierRun>(Sql.Command(LastRun, parameters, cancellationToken));
-            if (earlier is { Recent: true } or { BudgetLeft: > 0 })
+            var earlier = mustRun ? null : await connection.QuerySingleOrDefaultAsync<EarlierRun>(Sql.Command(RecentRun, parameters, cancellationToken));
+            if (earlier is not null)
             {
                 await new CollectorTurn(connection, collector, locked).DisposeAsync();
-                return earlier.Recent
-                    ? new CollectorTake(null, $"ran on {earlier.LastNode} at {earlier.LastStartedAt:HH:mm:ss.fff}")
-                    : new CollectorTake(
-                        null,
-                        $"ran on {earlier.LastNode} at {earlier.LastStartedAt:HH:mm:ss.fff}; the cluster's share of time allows the next run in {earlier.BudgetLeft * 1000:F0} ms",
-                        TimeSpan.FromSeconds(earlier.BudgetLeft));
+                return new CollectorTake(null, $"ran on {earlier.LastNode} at {earlier.LastStartedAt:HH:mm:ss.fff}");
             }
 
             await connection.ExecuteAsync(Sql.Command(Started, parameters, cancellationToken));
@@ -116,17 +102,11 @@ public sealed class CollectorCoordinator(NpgsqlDataSource dataSource)
 
     private const string TryLock = "SELECT pg_try_advisory_lock(hashtextextended('atc-gc collector ' || @collector, 0))";
 
-    // Recent: another node (or this one) started it since the signal, or within the interval.
-    // BudgetLeft: seconds until another node's last run has been paid for at the cluster's share of time.
-    private const string LastRun =
+    private const string RecentRun =
         """
-        SELECT last_node, last_started_at,
-               last_started_at > now() - (CASE WHEN @signal THEN @sinceSeconds ELSE @intervalSeconds END) * interval '1 second' AS recent,
-               CASE WHEN last_node <> @node AND last_duration_ms IS NOT NULL
-                    THEN extract(epoch FROM last_started_at + (last_duration_ms / @share) * interval '1 millisecond' - now())::float8
-                    ELSE 0 END AS budget_left
-        FROM collector_runs
+        SELECT last_node, last_started_at FROM collector_runs
         WHERE collector = @collector
+          AND last_started_at > now() - (CASE WHEN @signal THEN @sinceSeconds ELSE @intervalSeconds END) * interval '1 second'
         """;
 
     private const string Started =
@@ -140,15 +120,11 @@ public sealed class CollectorCoordinator(NpgsqlDataSource dataSource)
         public string LastNode { get; init; } = string.Empty;
 
         public DateTimeOffset LastStartedAt { get; init; }
-
-        public bool Recent { get; init; }
-
-        public double BudgetLeft { get; init; }
     }
 }
 
-/// <summary>The answer to <see cref="CollectorCoordinator.TryTakeAsync"/>: this node's turn, or why not and, when it waits for the cluster's budget, when to try again.</summary>
-public sealed record CollectorTake(CollectorTurn? Turn, string? Skipped, TimeSpan? RetryIn = null);
+/// <summary>The answer to <see cref="CollectorCoordinator.TryTakeAsync"/>: this node's turn, or why not.</summary>
+public sealed record CollectorTake(CollectorTurn? Turn, string? Skipped);
 
 /// <summary>A collector's turn on this node: the advisory lock (when it was free), held until it is disposed; records how the run ended.</summary>
 public sealed class CollectorTurn(NpgsqlConnection connection, string collector, bool locked) : IAsyncDisposable

@@ -6,7 +6,6 @@ namespace Atc.Gc.Collection;
 /// <param name="Details">Finer counts, by name (for example per worker).</param>
 /// <param name="Error">Why the collector failed this pass; it is retried on the next one.</param>
 /// <param name="Skipped">Why this node left the collector to another this pass (it is running there, or ran there since).</param>
-/// <param name="RetryIn">Set when it was skipped for the cluster's share of time: when it may run again.</param>
 public sealed record CollectorReport(
     string Collector,
     long Examined,
@@ -14,8 +13,7 @@ public sealed record CollectorReport(
     TimeSpan Duration,
     IReadOnlyDictionary<string, long> Details,
     string? Error = null,
-    string? Skipped = null,
-    TimeSpan? RetryIn = null)
+    string? Skipped = null)
 {
     public bool Failed => Error is not null;
 }
@@ -27,9 +25,6 @@ public sealed record PassReport(DateTimeOffset StartedAt, TimeSpan Duration, boo
     public bool Failed => Collectors.Any(c => c.Failed);
 
     public long Changed => Collectors.Sum(c => c.Changed);
-
-    /// <summary>The soonest a collector skipped for the cluster's share of time may run again; null when none was.</summary>
-    public TimeSpan? RetryIn => Collectors.Select(c => c.RetryIn).Min();
 }
 
 /// <summary>Counts a collector accumulates while it runs; safe to add to from concurrent tasks.</summary>

@@ -30,6 +30,7 @@ public static class CollectorServiceCollectionExtensions
         services.TryAddSingleton<CollectionSignal>();
         services.TryAddSingleton<WorkerDeleter>();
         services.TryAddSingleton<CollectorCoordinator>();
+        services.TryAddSingleton<ClusterPassBudget>();
 
         // The order is the pass order: each collector releases what the next one collects.
         services.AddSingleton<ICollector, WorkerCollector>();

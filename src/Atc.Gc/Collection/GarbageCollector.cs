@@ -5,12 +5,6 @@ using Npgsql;
 
 namespace Atc.Gc.Collection;
 
-/// <summary>
-/// Runs collection passes: every collector once, in dependency order (workers → builds → cache uses →
-/// caches → configs → task caches → containers → stuck, missing, orphaned and destroying volumes), so
-/// one pass carries a release all the way to the worker's disk. A collector that fails is logged and
-/// retried on the next pass; the ones after it still run.
-/// </summary>
 /// <summary>What a pass should do.</summary>
 /// <param name="DryRun">Report what would be collected and change nothing (one transaction, rolled back; nothing sent to workers).</param>
 /// <param name="WaitForWorkers">Wait for the worker deletions the pass asked for (their results are in the report) instead of leaving them to the per-worker loops.</param>
@@ -32,6 +26,12 @@ public sealed record PassRequest(
     public static PassRequest Complete { get; } = new(WaitForWorkers: true);
 }
 
+/// <summary>
+/// Runs collection passes: every collector once, in dependency order (workers → builds → cache uses →
+/// caches → configs → task caches → containers → stuck, missing, orphaned and destroying volumes), so
+/// one pass carries a release all the way to the worker's disk. A collector that fails is logged and
+/// retried on the next pass; the ones after it still run.
+/// </summary>
 public sealed class GarbageCollector(
     NpgsqlDataSource dataSource,
     CollectorCoordinator coordinator,
@@ -120,13 +120,13 @@ public sealed class GarbageCollector(
         {
             var since = request.RequestedAt == 0 ? TimeSpan.Zero : timeProvider.GetElapsedTime(request.RequestedAt);
             var take = await coordinator.TryTakeAsync(
-                collector.Name, CollectorId, request.Trigger, pass.Options.Interval, since, mustRun, pass.Options.MaxShareOfTime, cancellationToken);
+                collector.Name, CollectorId, request.Trigger, pass.Options.Interval, since, mustRun, cancellationToken);
             turn = take.Turn;
             if (turn is null)
             {
                 metrics.CollectorSkipped(collector.Name);
                 logger.LogDebug("Collector {Collector} skipped: {Why}", collector.Name, take.Skipped);
-                return new CollectorReport(collector.Name, 0, 0, clock.Elapsed, new Dictionary<string, long>(), Skipped: take.Skipped, RetryIn: take.RetryIn);
+                return new CollectorReport(collector.Name, 0, 0, clock.Elapsed, new Dictionary<string, long>(), Skipped: take.Skipped);
             }
         }
 

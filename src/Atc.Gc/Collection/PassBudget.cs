@@ -15,6 +15,9 @@ public sealed class PassBudget
     private TimeSpan balance;
     private long last;
 
+    /// <summary>Up to this much passing may run back to back after an idle spell.</summary>
+    public static readonly TimeSpan DefaultBurst = TimeSpan.FromSeconds(1);
+
     public PassBudget(double share, TimeSpan burst, TimeProvider time)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(share);

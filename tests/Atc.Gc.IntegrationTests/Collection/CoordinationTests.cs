@@ -60,53 +60,46 @@ public sealed class CoordinationTests(PostgresFixture fixture) : PostgresTest(fi
     }
 
     [Fact]
-    public async Task A_newer_signal_waits_for_the_clusters_share_of_time_after_another_nodes_run_but_not_after_its_own()
+    public async Task Nodes_take_turns_to_pass_and_together_spend_at_most_the_clusters_share_of_time()
     {
-        await using var here = new CollectorHarness(DataSource);
-        // Another node ran the collector for 200 ms just now: at 2 % the cluster may run it again in 10 s.
-        await Given.ExecuteAsync(
-            """
-            INSERT INTO collector_runs (collector, last_started_at, last_finished_at, last_duration_ms, last_node)
-            VALUES ('builds', now() - interval '1 second', now() - interval '800 milliseconds', 200, 'elsewhere')
-            """);
-        var signalled = TimeProvider.System.GetTimestamp();
+        var budget = new ClusterPassBudget(DataSource);
 
-        var held = await here.Collector.RunPassAsync(new PassRequest(Trigger: PassTrigger.Signal, RequestedAt: signalled, Only: ["builds"]));
+        var first = await budget.TryStartAsync("a", TimeSpan.FromMinutes(1), CancellationToken.None);
+        var whileBusy = await budget.TryStartAsync("b", TimeSpan.FromMinutes(1), CancellationToken.None);
+        // a's pass took 2 s: at 2 % that is 100 s of wall clock, less the 1 s burst (50 s) an idle cluster has.
+        await budget.FinishAsync("a", TimeSpan.FromSeconds(2), 0.02, CancellationToken.None);
+        var inDebt = await budget.TryStartAsync("b", TimeSpan.FromMinutes(1), CancellationToken.None);
+        var againHere = await budget.TryStartAsync("a", TimeSpan.FromMinutes(1), CancellationToken.None);
 
-        Assert.Contains("share of time", held.Of("builds").Skipped, StringComparison.Ordinal);
-        Assert.InRange(held.RetryIn!.Value.TotalSeconds, 8, 9.1);
-
-        // The same run by this node itself is its own pass budget's business, not the cluster's.
-        await Given.ExecuteAsync("UPDATE collector_runs SET last_node = @Node WHERE collector = 'builds'", new { Node = here.Collector.CollectorId });
-        var own = await here.Collector.RunPassAsync(new PassRequest(Trigger: PassTrigger.Signal, RequestedAt: TimeProvider.System.GetTimestamp(), Only: ["builds"]));
-
-        Assert.Null(own.Of("builds").Skipped);
-        Assert.Null(own.RetryIn);
+        Assert.True(first.Started);
+        Assert.False(whileBusy.Started);
+        Assert.InRange(whileBusy.Wait.TotalSeconds, 55, 60);
+        Assert.False(inDebt.Started);
+        Assert.InRange(inDebt.Wait.TotalSeconds, 45, 50);
+        Assert.False(againHere.Started);
     }
 
     [Fact]
-    public async Task A_signal_left_to_the_clusters_budget_is_passed_again_once_the_budget_allows()
+    public async Task A_signalled_pass_waits_for_the_clusters_turn_and_then_runs()
     {
-        var settings = new Dictionary<string, string?> { ["Collector:Interval"] = "00:10:00", ["Collector:MaxShareOfTime"] = "0.1" };
         await Given.WorkerAsync("w1");
-        // Another node ran orphaned-volumes for 150 ms just now: the cluster may run it again in 1.5 s.
-        await Given.ExecuteAsync(
-            """
-            INSERT INTO collector_runs (collector, last_started_at, last_finished_at, last_duration_ms, last_node)
-            VALUES ('orphaned-volumes', now(), now(), 150, 'elsewhere')
-            """);
         var orphan = await Given.OrphanAsync(Lifecycle.VolumeState.Initialized, "w1");
-        await using var harness = new CollectorHarness(DataSource, settings, services => services.AddAtcGcCollectorService());
+        // Another node holds the turn for two more seconds (and then is gone: it never gives it back).
+        await Given.ExecuteAsync(
+            "INSERT INTO collector_budget (one, busy_until, busy_node, free_at) VALUES (true, now() + interval '2 seconds', 'elsewhere', '-infinity')");
+        await using var harness = new CollectorHarness(
+            DataSource, new Dictionary<string, string?> { ["Collector:Interval"] = "00:10:00" }, services => services.AddAtcGcCollectorService());
         var service = harness.Get<IEnumerable<IHostedService>>().OfType<CollectorService>().Single();
 
-        // The start-up pass leaves orphaned-volumes to the budget; the other node is gone, nothing else
-        // answers, and the interval is ten minutes away: only the retry can mark the orphan.
         await service.StartAsync(CancellationToken.None);
         try
         {
+            await Task.Delay(500);
+            Assert.Equal("initialized", await Given.ScalarAsync<string>("SELECT state::text FROM volumes WHERE id = @Id", new { orphan.Id }));
+
             await Eventually.TrueAsync(
                 async () => await Given.ScalarAsync<string>("SELECT state::text FROM volumes WHERE id = @Id", new { orphan.Id }) == "destroying",
-                "the orphan is marked once the cluster's budget allows", TimeSpan.FromSeconds(10));
+                "the orphan is marked once the turn is free", TimeSpan.FromSeconds(10));
         }
         finally
         {
@@ -120,7 +113,7 @@ public sealed class CoordinationTests(PostgresFixture fixture) : PostgresTest(fi
         await using var first = new CollectorHarness(DataSource);
         await using var second = new CollectorHarness(DataSource);
         var turn = (await first.Get<CollectorCoordinator>().TryTakeAsync(
-            "builds", "elsewhere", PassTrigger.Interval, TimeSpan.FromSeconds(30), TimeSpan.Zero, mustRun: false, share: 0.02, CancellationToken.None)).Turn;
+            "builds", "elsewhere", PassTrigger.Interval, TimeSpan.FromSeconds(30), TimeSpan.Zero, mustRun: false, CancellationToken.None)).Turn;
 
         await using (turn)
         {
