@@ -133,6 +133,15 @@ public sealed class VolumeReportService(NpgsqlDataSource dataSource, CollectorMe
         }
 
         var applied = await connection.QuerySingleAsync<AppliedRow>(Sql.Command(ApplyReport, parameters, cancellationToken, transaction));
+        if (applied.Sized + applied.Recovered + applied.Missing > 0)
+        {
+            // The rows this report updated stay locked until it commits, and a pass running meanwhile
+            // skips them (SKIP LOCKED) — an orphan among them would wait for the next interval. The
+            // notification is delivered at commit: another pass follows once they are free.
+            await connection.ExecuteAsync(Sql.Command(
+                "SELECT pg_notify(@channel, 'volume report')", new { channel = Collection.CollectionSignal.Channel }, cancellationToken, transaction));
+        }
+
         var unknown = applied.Unknown ?? [];
         var unknownCount = applied.UnknownCount;
         string? hold = worker.Hold is null ? null : worker.HoldDetail;

@@ -76,7 +76,9 @@ public static class ReclaimScenario
             foreach (var (round, index) in rounds.Select((r, i) => (r, i)))
             {
                 var measured = await InvalidateAsync(dataSource, agents, [index + 1], round, cancellationToken);
-                latencies.AddRange(measured.Values.SelectMany(v => v));
+                var all = measured.Values.SelectMany(v => v).ToList();
+                context.Say($"  invalidation {index + 1}: p50 {Stats.Percentile(all, 50) / 1000:F2} s, slowest {all.Max() / 1000:F2} s");
+                latencies.AddRange(all);
                 othersWell.AddRange(measured.Where(m => m.Key != hung.Name).SelectMany(m => m.Value));
             }
 
