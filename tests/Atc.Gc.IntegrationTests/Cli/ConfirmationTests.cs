@@ -65,6 +65,22 @@ public sealed class ConfirmationTests(PostgresFixture fixture) : PostgresTest(fi
         Assert.NotEqual(before, await StateAsync());
     }
 
+    [TerminalTheory]
+    [InlineData("y\n", 0, "pruned worker 'w1' and 2 volume rows")]
+    [InlineData("n\n", 1, "atc-gc: not confirmed; nothing was changed")]
+    public async Task At_a_terminal_it_shows_the_plan_asks_and_does_it_only_on_yes(string typed, int exitCode, string outcome)
+    {
+        var before = await GivenCachesAndAWorkerAsync();
+
+        var (code, screen) = await TerminalSession.RunAsync([.. Cases["prune-worker"].Arguments, "--database", Fixture.ConnectionString], typed);
+
+        Assert.True(code == exitCode, screen);
+        Assert.Contains("would prune worker 'w1' and 2 volume rows", screen, StringComparison.Ordinal);
+        Assert.Contains("Go ahead? [y/N]", screen, StringComparison.Ordinal);
+        Assert.Contains(outcome, screen, StringComparison.Ordinal);
+        Assert.Equal(exitCode == 0, before != await StateAsync());
+    }
+
     [Fact]
     public async Task Dry_run_with_json_gives_the_figures_a_clear_would_have()
     {
