@@ -65,7 +65,7 @@ public static class SchemaMove
         var foreign = applied.Where(v => v > target && !IsKnown(v)).Order().ToArray();
         if (foreign.Length > 0)
         {
-            throw new InvalidOperationException(
+            throw new UnknownMigrationException(
                 $"the database has migration(s) {string.Join(", ", foreign)} that this atc-gc does not know: revert them with the atc-gc that applied them");
         }
 
@@ -94,5 +94,23 @@ public static class SchemaMove
         }
 
         return versions;
+    }
+}
+
+/// <summary>The database holds a migration this build does not know, so it cannot be moved below it; nothing was changed.</summary>
+public sealed class UnknownMigrationException : InvalidOperationException
+{
+    public UnknownMigrationException(string message)
+        : base(message)
+    {
+    }
+
+    public UnknownMigrationException()
+    {
+    }
+
+    public UnknownMigrationException(string message, Exception innerException)
+        : base(message, innerException)
+    {
     }
 }

@@ -28,6 +28,13 @@ public sealed class Confirmation
         return confirmation;
     }
 
+    /// <summary>Whether --dry-run was given: only show.</summary>
+    public bool IsDryRun(ParseResult parse)
+    {
+        ArgumentNullException.ThrowIfNull(parse);
+        return parse.GetValue(dryRun);
+    }
+
     /// <summary>The refusal line when neither option is given and standard input is not a terminal.</summary>
     public string Refusal =>
         $"{commandName} changes the database and standard input is not a terminal to ask: pass --yes to do it or --dry-run to only show it; nothing was changed";

@@ -52,6 +52,20 @@ public sealed class MigrateToTests(PostgresFixture fixture) : PostgresTest(fixtu
         Assert.Equal(migrated, await SchemaAsync(database));
     }
 
+    [Fact]
+    public async Task Migrate_dry_run_shows_what_a_plain_migrate_would_apply_and_applies_nothing()
+    {
+        var database = await Fixture.CreateScratchDatabaseAsync("migrate_dry");
+        await DatabaseMigrator.MigrateAsync(database);
+        await AtcGcAsync(database, "migrate", "--to", $"{Previous}", "--yes");
+
+        var (code, stdout, stderr) = await AtcGcAsync(database, "migrate", "--dry-run");
+
+        Assert.True(code == 0, stderr);
+        Assert.Contains($"would apply {Newest} ({DatabaseMigrator.KnownMigrations[Newest]})", stdout, StringComparison.Ordinal);
+        Assert.Equal(Previous, await MaxVersionAsync(database));
+    }
+
     [Theory]
     [InlineData("999999")]
     [InlineData("-1")]

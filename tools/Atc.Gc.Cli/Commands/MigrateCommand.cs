@@ -22,12 +22,14 @@ public static class MigrateCommand
         var confirmation = Confirmation.For(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
-            if (parse.GetValue(to) is not { } target)
+            // Without --to, a dry run shows what migrating to the newest version would apply.
+            var target = parse.GetValue(to) ?? (confirmation.IsDryRun(parse) ? DatabaseMigrator.KnownVersions[^1] : (long?)null);
+            if (target is null)
             {
                 return await MigrateUpAsync(context, parse, cancellationToken);
             }
 
-            if (!SchemaMove.IsKnown(target))
+            if (!SchemaMove.IsKnown(target.Value))
             {
                 throw new UsageException($"--to: unknown schema version {target}: known versions are {string.Join(", ", DatabaseMigrator.KnownVersions)}; nothing was changed");
             }
@@ -39,17 +41,30 @@ public static class MigrateCommand
             return await confirmation.RunAsync(
                 parse,
                 json: false,
-                async () => new Plan(Lines(await SchemaMove.PlanAsync(database.ConnectionString, target, cancellationToken), planned: true)),
+                async () => new Plan(Lines(await Refusing(() => SchemaMove.PlanAsync(database.ConnectionString, target.Value, cancellationToken)), planned: true)),
                 async () =>
                 {
                     var moved = await Progress.RunAsync(
                         $"moving the schema of {where} to version {target}",
-                        () => SchemaMove.MoveAsync(database.ConnectionString, target, loggerFactory, cancellationToken));
+                        () => Refusing(() => SchemaMove.MoveAsync(database.ConnectionString, target.Value, loggerFactory, cancellationToken)));
                     Console.Out.WriteLine($"{where}: {string.Join("; ", Lines(moved, planned: false))}");
                     return ExitCodes.Success;
                 });
         });
         return command;
+    }
+
+    /// <summary>A schema this atc-gc cannot move (it holds a migration unknown here) is bad input: one line, exit code 2, nothing changed.</summary>
+    private static async Task<SchemaMovePlan> Refusing(Func<Task<SchemaMovePlan>> move)
+    {
+        try
+        {
+            return await move();
+        }
+        catch (UnknownMigrationException ex)
+        {
+            throw new UsageException($"{ex.Message}; nothing was changed", ex);
+        }
     }
 
     private static async Task<int> MigrateUpAsync(CliContext context, ParseResult parse, CancellationToken cancellationToken)
