@@ -14,9 +14,7 @@ public sealed class MigrateToTests(PostgresFixture fixture) : PostgresTest(fixtu
     [Fact]
     public async Task Migrate_to_the_previous_version_reverts_the_newest_migration_and_migrate_to_the_newest_applies_it_again()
     {
-        var database = await Fixture.CreateScratchDatabaseAsync("migrate_to");
-        await DatabaseMigrator.MigrateAsync(database);
-        var migrated = await SchemaAsync(database);
+        var (database, migrated) = await MigratedDatabaseAsync("migrate_to");
 
         var down = await AtcGcAsync(database, "migrate", "--to", $"{Previous}", "--yes");
 
@@ -36,9 +34,7 @@ public sealed class MigrateToTests(PostgresFixture fixture) : PostgresTest(fixtu
     [Fact]
     public async Task Dry_run_shows_the_rollback_and_no_yes_without_a_terminal_is_refused_both_changing_nothing()
     {
-        var database = await Fixture.CreateScratchDatabaseAsync("migrate_to_dry");
-        await DatabaseMigrator.MigrateAsync(database);
-        var migrated = await SchemaAsync(database);
+        var (database, migrated) = await MigratedDatabaseAsync("migrate_to_dry");
 
         var dryRun = await AtcGcAsync(database, "migrate", "--to", $"{Previous}", "--dry-run");
         var refused = await AtcGcAsync(database, "migrate", "--to", $"{Previous}");
@@ -55,8 +51,7 @@ public sealed class MigrateToTests(PostgresFixture fixture) : PostgresTest(fixtu
     [Fact]
     public async Task Migrate_dry_run_shows_what_a_plain_migrate_would_apply_and_applies_nothing()
     {
-        var database = await Fixture.CreateScratchDatabaseAsync("migrate_dry");
-        await DatabaseMigrator.MigrateAsync(database);
+        var (database, _) = await MigratedDatabaseAsync("migrate_dry");
         await AtcGcAsync(database, "migrate", "--to", $"{Previous}", "--yes");
 
         var (code, stdout, stderr) = await AtcGcAsync(database, "migrate", "--dry-run");
@@ -71,9 +66,7 @@ public sealed class MigrateToTests(PostgresFixture fixture) : PostgresTest(fixtu
     [InlineData("-1")]
     public async Task An_unknown_version_is_refused_with_exit_2_and_changes_nothing(string version)
     {
-        var database = await Fixture.CreateScratchDatabaseAsync("migrate_to_unknown");
-        await DatabaseMigrator.MigrateAsync(database);
-        var migrated = await SchemaAsync(database);
+        var (database, migrated) = await MigratedDatabaseAsync("migrate_to_unknown");
 
         var (code, stdout, stderr) = await AtcGcAsync(database, "migrate", "--to", version, "--yes");
 
@@ -81,6 +74,14 @@ public sealed class MigrateToTests(PostgresFixture fixture) : PostgresTest(fixtu
         Assert.Equal(string.Empty, stdout);
         Assert.Equal($"atc-gc: --to: unknown schema version {version}: known versions are {string.Join(", ", DatabaseMigrator.KnownVersions)}; nothing was changed", stderr.Trim());
         Assert.Equal(migrated, await SchemaAsync(database));
+    }
+
+    /// <summary>A scratch database migrated to the newest version, and its schema then.</summary>
+    private async Task<(string Database, string Schema)> MigratedDatabaseAsync(string prefix)
+    {
+        var database = await Fixture.CreateScratchDatabaseAsync(prefix);
+        await DatabaseMigrator.MigrateAsync(database);
+        return (database, await SchemaAsync(database));
     }
 
     private static async Task<long> MaxVersionAsync(string connectionString)
