@@ -7,7 +7,6 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using OpenTelemetry.Metrics;
 
 namespace Atc.Gc.Agent;
 
@@ -47,7 +46,7 @@ public static class AgentHost
             provider.GetRequiredService<ILogger<VolumeReporter>>()));
         builder.Services.AddHostedService<StoreMaintenance>();
         builder.Services.AddHostedService(provider => provider.GetRequiredService<VolumeReporter>());
-        builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(AgentMetrics.MeterName).AddPrometheusExporter());
+        builder.AddAtcGcAgentTelemetry();
 
         var app = builder.Build();
         app.UseProblemAnswers();

@@ -11,7 +11,6 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Npgsql;
-using OpenTelemetry.Metrics;
 
 namespace Atc.Gc.Server;
 
@@ -43,9 +42,7 @@ public static class OrchestratorHost
         builder.Services.AddHealthChecks()
             .AddCheck<DatabaseHealthCheck>("database")
             .AddCheck<HeldWorkersHealthCheck>("held-workers");
-        builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
-            .AddMeter(CollectorMetrics.MeterName)
-            .AddPrometheusExporter());
+        builder.AddAtcGcOrchestratorTelemetry();
 
         var app = builder.Build();
 
