@@ -1,0 +1,112 @@
+using System.Text.RegularExpressions;
+using Atc.Gc.Lifecycle;
+using Atc.Gc.Model;
+
+namespace Atc.Gc.UnitTests;
+
+public sealed partial class RowLifecycleTests
+{
+    [Fact]
+    public void Worker_transitions_have_the_specified_from_states_and_destinations()
+    {
+        Assert.Equal(
+            [
+                "Stall: Running -> Stalled",
+                "Resume: Stalled -> Running",
+                "Register: Stalled,Landed -> Running",
+                "Land: Running,Landing -> Landing",
+                "FinishLanding: Landing -> Landed",
+                "Retire: Running,Stalled,Landing,Retiring -> Retiring",
+                "FinishRetiring: Retiring -> Gone",
+                "Prune: Stalled,Landed -> Gone",
+            ],
+            Enum.GetValues<WorkerTrigger>().Select(t => WorkerLifecycle.For(t).ToString()));
+    }
+
+    [Fact]
+    public void Container_transitions_have_the_specified_from_states_and_destinations()
+    {
+        Assert.Equal(
+            [
+                "MarkCreated: Creating -> Created",
+                "Fail: Creating -> Failed",
+                "Destroy: Creating,Created,Failed -> Destroying",
+                "Remove: Destroying -> Gone",
+            ],
+            Enum.GetValues<ContainerTrigger>().Select(t => ContainerLifecycle.For(t).ToString()));
+    }
+
+    [Fact]
+    public void Every_state_literal_in_the_worker_statements_is_a_worker_state()
+    {
+        var sql = WorkerLifecycle.Definition.All.Select(Statement).Append(WorkerLifecycle.Definition.InitialSql);
+
+        Assert.All(Literals(sql), label => Assert.True(WorkerStates.Labels.TryParse(label, out _), $"'{label}' is no worker_state"));
+    }
+
+    [Fact]
+    public void Every_state_literal_in_the_container_statements_is_a_container_state()
+    {
+        var sql = ContainerLifecycle.Definition.All.Select(Statement).Append(ContainerLifecycle.Definition.InitialSql);
+
+        Assert.All(Literals(sql), label => Assert.True(ContainerStates.Labels.TryParse(label, out _), $"'{label}' is no container_state"));
+    }
+
+    [Fact]
+    public void A_transition_compiles_to_its_from_states_and_its_destination()
+    {
+        var land = WorkerLifecycle.For(WorkerTrigger.Land);
+
+        Assert.Equal("w.state IN ('running', 'landing')", land.FromStatesSql("w"));
+        Assert.Equal("state = 'landing', state_changed_at = now()", land.SetStateSql);
+        Assert.False(land.DeletesRow);
+        Assert.True(WorkerLifecycle.For(WorkerTrigger.Prune).DeletesRow);
+        Assert.Equal("stalled or landed", WorkerLifecycle.For(WorkerTrigger.Prune).FromLabels);
+        Assert.Equal("'running'", WorkerLifecycle.Definition.InitialSql);
+        Assert.Equal("'creating'", ContainerLifecycle.Definition.InitialSql);
+    }
+
+    [Theory]
+    [InlineData(WorkerState.Landed, WorkerTrigger.Land)]
+    [InlineData(WorkerState.Landed, WorkerTrigger.Retire)]
+    [InlineData(WorkerState.Running, WorkerTrigger.Prune)]
+    [InlineData(WorkerState.Retiring, WorkerTrigger.Register)]
+    [InlineData(WorkerState.Gone, WorkerTrigger.Register)]
+    public void A_forbidden_worker_transition_is_refused(WorkerState state, WorkerTrigger trigger)
+    {
+        Assert.False(WorkerLifecycle.Definition.Permits(state, trigger));
+        Assert.DoesNotContain(state, WorkerLifecycle.For(trigger).From);
+    }
+
+    [Theory]
+    [InlineData(ContainerState.Created, ContainerTrigger.Fail)]
+    [InlineData(ContainerState.Destroying, ContainerTrigger.Destroy)]
+    [InlineData(ContainerState.Failed, ContainerTrigger.MarkCreated)]
+    public void A_forbidden_container_transition_is_refused(ContainerState state, ContainerTrigger trigger)
+    {
+        Assert.False(ContainerLifecycle.Definition.Permits(state, trigger));
+        Assert.DoesNotContain(state, ContainerLifecycle.For(trigger).From);
+    }
+
+    [Fact]
+    public void The_worker_diagram_shows_every_edge_of_the_definition()
+    {
+        foreach (var transition in WorkerLifecycle.Definition.All)
+        {
+            foreach (var from in transition.From)
+            {
+                Assert.Contains($"{from} --> {transition.To} : {transition.Trigger}", WorkerLifecycle.Definition.Mermaid, StringComparison.Ordinal);
+            }
+        }
+    }
+
+    private static string Statement<TState, TTrigger>(RowTransition<TState, TTrigger> transition)
+        where TState : struct, Enum =>
+        transition.DeletesRow ? transition.FromStatesSql("r") : $"{transition.FromStatesSql("r")} {transition.SetStateSql}";
+
+    private static IEnumerable<string> Literals(IEnumerable<string> sql) =>
+        sql.SelectMany(s => QuotedLiteral().Matches(s).Select(m => m.Groups[1].Value)).Distinct();
+
+    [GeneratedRegex("'([a-z_]+)'")]
+    private static partial Regex QuotedLiteral();
+}
