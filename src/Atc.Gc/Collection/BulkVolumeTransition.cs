@@ -7,7 +7,7 @@ namespace Atc.Gc.Collection;
 /// Conditions the collectors add to a lifecycle transition applied to many volumes at once
 /// (<see cref="VolumeTransitionStatements.Bulk"/>).
 /// </summary>
-public static class BulkVolumeTransition
+internal static class BulkVolumeTransition
 {
     /// <summary>The volume <c>v</c> is on a worker the collector works on (running, landing or retiring).</summary>
     public static string OnCollectableWorker { get; } =

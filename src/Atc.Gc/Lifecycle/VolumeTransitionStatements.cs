@@ -8,7 +8,7 @@ namespace Atc.Gc.Lifecycle;
 /// of one volume, the statement that says why it changed nothing, and the chunked statement of the
 /// collector. All three take their from-states, destination and guards from the same transition.
 /// </summary>
-public sealed class VolumeTransitionStatements
+internal sealed class VolumeTransitionStatements
 {
     private static readonly ConcurrentDictionary<VolumeTrigger, VolumeTransitionStatements> ByTrigger = new();
 
