@@ -20,7 +20,7 @@ public sealed partial class RowLifecycleTests
                 "FinishRetiring: Retiring -> Gone",
                 "Prune: Stalled,Landed -> Gone",
             ],
-            Enum.GetValues<WorkerTrigger>().Select(t => WorkerLifecycle.For(t).ToString()));
+            Enum.GetValues<WorkerTrigger>().Select(t => WorkerLifecycle.Definition.For(t).ToString()));
     }
 
     [Fact]
@@ -33,7 +33,7 @@ public sealed partial class RowLifecycleTests
                 "Destroy: Creating,Created,Failed -> Destroying",
                 "Remove: Destroying -> Gone",
             ],
-            Enum.GetValues<ContainerTrigger>().Select(t => ContainerLifecycle.For(t).ToString()));
+            Enum.GetValues<ContainerTrigger>().Select(t => ContainerLifecycle.Definition.For(t).ToString()));
     }
 
     [Fact]
@@ -55,37 +55,32 @@ public sealed partial class RowLifecycleTests
     [Fact]
     public void A_transition_compiles_to_its_from_states_and_its_destination()
     {
-        var land = WorkerLifecycle.For(WorkerTrigger.Land);
+        var land = WorkerLifecycle.Definition.For(WorkerTrigger.Land);
 
         Assert.Equal("w.state IN ('running', 'landing')", land.FromStatesSql("w"));
         Assert.Equal("state = 'landing', state_changed_at = now()", land.SetStateSql);
         Assert.False(land.DeletesRow);
-        Assert.True(WorkerLifecycle.For(WorkerTrigger.Prune).DeletesRow);
-        Assert.Equal("stalled or landed", WorkerLifecycle.For(WorkerTrigger.Prune).FromLabels);
+        Assert.True(WorkerLifecycle.Definition.For(WorkerTrigger.Prune).DeletesRow);
+        Assert.Equal("stalled or landed", WorkerLifecycle.Definition.For(WorkerTrigger.Prune).FromLabels);
         Assert.Equal("'running'", WorkerLifecycle.Definition.InitialSql);
         Assert.Equal("'creating'", ContainerLifecycle.Definition.InitialSql);
     }
 
-    [Theory]
-    [InlineData(WorkerState.Landed, WorkerTrigger.Land)]
-    [InlineData(WorkerState.Landed, WorkerTrigger.Retire)]
-    [InlineData(WorkerState.Running, WorkerTrigger.Prune)]
-    [InlineData(WorkerState.Retiring, WorkerTrigger.Register)]
-    [InlineData(WorkerState.Gone, WorkerTrigger.Register)]
-    public void A_forbidden_worker_transition_is_refused(WorkerState state, WorkerTrigger trigger)
+    [Fact]
+    public void Forbidden_transitions_are_refused()
     {
-        Assert.False(WorkerLifecycle.Definition.Permits(state, trigger));
-        Assert.DoesNotContain(state, WorkerLifecycle.For(trigger).From);
-    }
-
-    [Theory]
-    [InlineData(ContainerState.Created, ContainerTrigger.Fail)]
-    [InlineData(ContainerState.Destroying, ContainerTrigger.Destroy)]
-    [InlineData(ContainerState.Failed, ContainerTrigger.MarkCreated)]
-    public void A_forbidden_container_transition_is_refused(ContainerState state, ContainerTrigger trigger)
-    {
-        Assert.False(ContainerLifecycle.Definition.Permits(state, trigger));
-        Assert.DoesNotContain(state, ContainerLifecycle.For(trigger).From);
+        AssertRefused(
+            WorkerLifecycle.Definition,
+            (WorkerState.Landed, WorkerTrigger.Land),
+            (WorkerState.Landed, WorkerTrigger.Retire),
+            (WorkerState.Running, WorkerTrigger.Prune),
+            (WorkerState.Retiring, WorkerTrigger.Register),
+            (WorkerState.Gone, WorkerTrigger.Register));
+        AssertRefused(
+            ContainerLifecycle.Definition,
+            (ContainerState.Created, ContainerTrigger.Fail),
+            (ContainerState.Destroying, ContainerTrigger.Destroy),
+            (ContainerState.Failed, ContainerTrigger.MarkCreated));
     }
 
     [Fact]
@@ -97,6 +92,17 @@ public sealed partial class RowLifecycleTests
             {
                 Assert.Contains($"{from} --> {transition.To} : {transition.Trigger}", WorkerLifecycle.Definition.Mermaid, StringComparison.Ordinal);
             }
+        }
+    }
+
+    private static void AssertRefused<TState, TTrigger>(RowLifecycle<TState, TTrigger> lifecycle, params (TState State, TTrigger Trigger)[] forbidden)
+        where TState : struct, Enum
+        where TTrigger : struct, Enum
+    {
+        foreach (var (state, trigger) in forbidden)
+        {
+            Assert.False(lifecycle.Permits(state, trigger), $"{trigger} is permitted in {state}");
+            Assert.DoesNotContain(state, lifecycle.For(trigger).From);
         }
     }
 

@@ -3,21 +3,13 @@ using Stateless;
 
 namespace Atc.Gc.Lifecycle;
 
-/// <summary>
-/// The container lifecycle, defined once; the repository's and the collector's statements take their
-/// states from <see cref="Definition"/>.
-/// </summary>
+/// <summary>The container lifecycle, defined once: a container is made, fails or is no longer needed, and is removed.</summary>
 public static class ContainerLifecycle
 {
-    public static RowLifecycle<ContainerState, ContainerTrigger> Definition { get; } = new(Create, ContainerState.Creating, ContainerStates.Labels);
+    public static RowLifecycle<ContainerState, ContainerTrigger> Definition { get; } = new(ContainerState.Creating, ContainerStates.Labels, Configure);
 
-    public static RowTransition<ContainerState, ContainerTrigger> For(ContainerTrigger trigger) => Definition.For(trigger);
-
-    /// <summary>A state machine in <paramref name="state"/>.</summary>
-    public static StateMachine<ContainerState, ContainerTrigger> Create(ContainerState state)
+    private static void Configure(StateMachine<ContainerState, ContainerTrigger> machine)
     {
-        var machine = new StateMachine<ContainerState, ContainerTrigger>(state);
-
         machine.Configure(ContainerState.Creating)
             .Permit(ContainerTrigger.MarkCreated, ContainerState.Created)
             .Permit(ContainerTrigger.Fail, ContainerState.Failed)
@@ -31,7 +23,5 @@ public static class ContainerLifecycle
 
         machine.Configure(ContainerState.Destroying)
             .Permit(ContainerTrigger.Remove, ContainerState.Gone);
-
-        return machine;
     }
 }

@@ -12,16 +12,19 @@ public sealed class RowLifecycle<TState, TTrigger>
     where TState : struct, Enum
     where TTrigger : struct, Enum
 {
-    private readonly Func<TState, StateMachine<TState, TTrigger>> create;
+    private readonly Action<StateMachine<TState, TTrigger>> configure;
     private readonly IReadOnlyDictionary<TTrigger, RowTransition<TState, TTrigger>> byTrigger;
 
-    public RowLifecycle(Func<TState, StateMachine<TState, TTrigger>> create, TState initial, EnumLabels<TState> labels)
+    /// <param name="initial">The state a new row starts in.</param>
+    /// <param name="labels">The database enum's labels of the states that are stored.</param>
+    /// <param name="configure">The definition: configures a state machine's states and triggers.</param>
+    public RowLifecycle(TState initial, EnumLabels<TState> labels, Action<StateMachine<TState, TTrigger>> configure)
     {
-        ArgumentNullException.ThrowIfNull(create);
-        this.create = create;
+        ArgumentNullException.ThrowIfNull(configure);
+        this.configure = configure;
         Initial = initial;
         Labels = labels;
-        var info = create(initial).GetInfo();
+        var info = Create(initial).GetInfo();
         byTrigger = LifecycleCompiler.Compile<TState, TTrigger>(info).Values
             .ToDictionary(t => t.Trigger, t => new RowTransition<TState, TTrigger>(t, labels));
         Mermaid = MermaidGraph.Format(info);
@@ -45,5 +48,13 @@ public sealed class RowLifecycle<TState, TTrigger>
         : throw new InvalidOperationException($"the lifecycle defines no transition for {trigger}");
 
     /// <summary>True when the definition lets <paramref name="trigger"/> fire in <paramref name="state"/>.</summary>
-    public bool Permits(TState state, TTrigger trigger) => create(state).CanFire(trigger);
+    public bool Permits(TState state, TTrigger trigger) => Create(state).CanFire(trigger);
+
+    /// <summary>A state machine of the definition in <paramref name="state"/>.</summary>
+    public StateMachine<TState, TTrigger> Create(TState state)
+    {
+        var machine = new StateMachine<TState, TTrigger>(state);
+        configure(machine);
+        return machine;
+    }
 }

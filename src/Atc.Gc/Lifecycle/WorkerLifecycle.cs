@@ -4,20 +4,16 @@ using Stateless;
 namespace Atc.Gc.Lifecycle;
 
 /// <summary>
-/// The worker lifecycle, defined once; the repository's and the collector's statements take their
-/// states from <see cref="Definition"/>.
+/// The worker lifecycle, defined once. A worker runs from its first registration; it stalls when its
+/// heartbeats stop and runs again when they resume; an operator lands it (away for a while) or retires
+/// it (away for good), and prunes one that is away.
 /// </summary>
 public static class WorkerLifecycle
 {
-    public static RowLifecycle<WorkerState, WorkerTrigger> Definition { get; } = new(Create, WorkerState.Running, WorkerStates.Labels);
+    public static RowLifecycle<WorkerState, WorkerTrigger> Definition { get; } = new(WorkerState.Running, WorkerStates.Labels, Configure);
 
-    public static RowTransition<WorkerState, WorkerTrigger> For(WorkerTrigger trigger) => Definition.For(trigger);
-
-    /// <summary>A state machine in <paramref name="state"/>.</summary>
-    public static StateMachine<WorkerState, WorkerTrigger> Create(WorkerState state)
+    private static void Configure(StateMachine<WorkerState, WorkerTrigger> machine)
     {
-        var machine = new StateMachine<WorkerState, WorkerTrigger>(state);
-
         machine.Configure(WorkerState.Running)
             .Permit(WorkerTrigger.Stall, WorkerState.Stalled)
             .Permit(WorkerTrigger.Land, WorkerState.Landing)
@@ -41,7 +37,5 @@ public static class WorkerLifecycle
         machine.Configure(WorkerState.Retiring)
             .PermitReentry(WorkerTrigger.Retire)
             .Permit(WorkerTrigger.FinishRetiring, WorkerState.Gone);
-
-        return machine;
     }
 }

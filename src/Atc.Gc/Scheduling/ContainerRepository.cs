@@ -39,8 +39,8 @@ public sealed record CreateContainerResult(CreateContainerOutcome Outcome, Conta
 /// <summary>Containers on workers; their volumes hang off them through <c>volumes.container_id</c>.</summary>
 public sealed class ContainerRepository(NpgsqlDataSource dataSource)
 {
-    private static readonly RowTransition<ContainerState, ContainerTrigger> MarkCreated = ContainerLifecycle.For(ContainerTrigger.MarkCreated);
-    private static readonly RowTransition<ContainerState, ContainerTrigger> Fail = ContainerLifecycle.For(ContainerTrigger.Fail);
+    private static readonly RowTransition<ContainerState, ContainerTrigger> MarkCreated = ContainerLifecycle.Definition.For(ContainerTrigger.MarkCreated);
+    private static readonly RowTransition<ContainerState, ContainerTrigger> Fail = ContainerLifecycle.Definition.For(ContainerTrigger.Fail);
 
     /// <summary>
     /// Creates a container (state creating) on a worker for a build or a resource config. A worker,

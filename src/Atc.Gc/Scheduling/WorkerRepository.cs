@@ -70,11 +70,11 @@ public sealed record Worker(
 /// <summary>Registers workers, records their heartbeats and keeps their base resource types current.</summary>
 public sealed class WorkerRepository(NpgsqlDataSource dataSource)
 {
-    private static readonly RowTransition<WorkerState, WorkerTrigger> Resume = WorkerLifecycle.For(WorkerTrigger.Resume);
-    private static readonly RowTransition<WorkerState, WorkerTrigger> Register = WorkerLifecycle.For(WorkerTrigger.Register);
-    private static readonly RowTransition<WorkerState, WorkerTrigger> Land = WorkerLifecycle.For(WorkerTrigger.Land);
-    private static readonly RowTransition<WorkerState, WorkerTrigger> Retire = WorkerLifecycle.For(WorkerTrigger.Retire);
-    private static readonly RowTransition<WorkerState, WorkerTrigger> Prune = WorkerLifecycle.For(WorkerTrigger.Prune);
+    private static readonly RowTransition<WorkerState, WorkerTrigger> Resume = WorkerLifecycle.Definition.For(WorkerTrigger.Resume);
+    private static readonly RowTransition<WorkerState, WorkerTrigger> Register = WorkerLifecycle.Definition.For(WorkerTrigger.Register);
+    private static readonly RowTransition<WorkerState, WorkerTrigger> Land = WorkerLifecycle.Definition.For(WorkerTrigger.Land);
+    private static readonly RowTransition<WorkerState, WorkerTrigger> Retire = WorkerLifecycle.Definition.For(WorkerTrigger.Retire);
+    private static readonly RowTransition<WorkerState, WorkerTrigger> Prune = WorkerLifecycle.Definition.For(WorkerTrigger.Prune);
 
     /// <summary>
     /// A registration brings back a stalled worker, and a landed one unless it is only a heartbeat

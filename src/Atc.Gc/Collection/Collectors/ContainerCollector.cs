@@ -13,9 +13,9 @@ namespace Atc.Gc.Collection.Collectors;
 /// </summary>
 public sealed class ContainerCollector : ICollector
 {
-    private static readonly RowTransition<ContainerState, ContainerTrigger> Fail = ContainerLifecycle.For(ContainerTrigger.Fail);
-    private static readonly RowTransition<ContainerState, ContainerTrigger> Destroy = ContainerLifecycle.For(ContainerTrigger.Destroy);
-    private static readonly RowTransition<ContainerState, ContainerTrigger> Remove = ContainerLifecycle.For(ContainerTrigger.Remove);
+    private static readonly RowTransition<ContainerState, ContainerTrigger> Fail = ContainerLifecycle.Definition.For(ContainerTrigger.Fail);
+    private static readonly RowTransition<ContainerState, ContainerTrigger> Destroy = ContainerLifecycle.Definition.For(ContainerTrigger.Destroy);
+    private static readonly RowTransition<ContainerState, ContainerTrigger> Remove = ContainerLifecycle.Definition.For(ContainerTrigger.Remove);
 
     public string Name => "containers";
 

@@ -22,9 +22,9 @@ namespace Atc.Gc.Collection.Collectors;
 /// </summary>
 public sealed class WorkerCollector : ICollector
 {
-    private static readonly RowTransition<WorkerState, WorkerTrigger> Stall = WorkerLifecycle.For(WorkerTrigger.Stall);
-    private static readonly RowTransition<WorkerState, WorkerTrigger> FinishLanding = WorkerLifecycle.For(WorkerTrigger.FinishLanding);
-    private static readonly RowTransition<WorkerState, WorkerTrigger> FinishRetiring = WorkerLifecycle.For(WorkerTrigger.FinishRetiring);
+    private static readonly RowTransition<WorkerState, WorkerTrigger> Stall = WorkerLifecycle.Definition.For(WorkerTrigger.Stall);
+    private static readonly RowTransition<WorkerState, WorkerTrigger> FinishLanding = WorkerLifecycle.Definition.For(WorkerTrigger.FinishLanding);
+    private static readonly RowTransition<WorkerState, WorkerTrigger> FinishRetiring = WorkerLifecycle.Definition.For(WorkerTrigger.FinishRetiring);
 
     public string Name => "workers";
 
