@@ -32,7 +32,7 @@ public static class WorkerAdminCommands
         {
             var worker = WorkerNames.Validate(parse.GetValue(name), "name");
             using var loggerFactory = context.CreateLoggerFactory(parse);
-            await using var database = await context.OpenDatabaseAsync(parse, loggerFactory, cancellationToken);
+            await using var database = await context.OpenExistingDatabaseAsync(parse, loggerFactory, cancellationToken);
             var workers = new WorkerRepository(database.DataSource);
             var before = await workers.FindAsync(worker, cancellationToken) ?? throw new UsageException($"no worker named '{worker}'");
             await workers.AdoptAsync(worker, cancellationToken);
@@ -53,7 +53,7 @@ public static class WorkerAdminCommands
         {
             var worker = WorkerNames.Validate(parse.GetValue(name), "name");
             using var loggerFactory = context.CreateLoggerFactory(parse);
-            await using var database = await context.OpenDatabaseAsync(parse, loggerFactory, cancellationToken);
+            await using var database = await context.OpenExistingDatabaseAsync(parse, loggerFactory, cancellationToken);
             var outcome = await new WorkerRepository(database.DataSource).PruneAsync(worker, parse.GetValue(force), cancellationToken);
             if (!outcome.Pruned)
             {
@@ -75,7 +75,7 @@ public static class WorkerAdminCommands
         {
             var worker = WorkerNames.Validate(parse.GetValue(name), "name");
             using var loggerFactory = context.CreateLoggerFactory(parse);
-            await using var database = await context.OpenDatabaseAsync(parse, loggerFactory, cancellationToken);
+            await using var database = await context.OpenExistingDatabaseAsync(parse, loggerFactory, cancellationToken);
             var workers = new WorkerRepository(database.DataSource);
             if (!await change(workers, worker, cancellationToken))
             {
