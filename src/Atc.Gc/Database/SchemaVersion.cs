@@ -13,9 +13,15 @@ public static class SchemaVersion
     public static async Task<long> ReadAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(dataSource);
-        await using var command = dataSource.CreateCommand(
-            "SELECT CASE WHEN to_regclass('public.\"VersionInfo\"') IS NULL THEN 0 ELSE (SELECT coalesce(max(\"Version\"), 0) FROM public.\"VersionInfo\") END");
-        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
+        // Two statements: a query naming a table that does not exist fails when parsed, whatever guards it.
+        await using var exists = dataSource.CreateCommand("SELECT to_regclass('public.\"VersionInfo\"') IS NOT NULL");
+        if (await exists.ExecuteScalarAsync(cancellationToken) is not true)
+        {
+            return 0;
+        }
+
+        await using var version = dataSource.CreateCommand("SELECT coalesce(max(\"Version\"), 0) FROM public.\"VersionInfo\"");
+        return Convert.ToInt64(await version.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
     }
 
     /// <summary>The version, or a <see cref="DatabaseUnavailableException"/> naming the version needed when it is older.</summary>
