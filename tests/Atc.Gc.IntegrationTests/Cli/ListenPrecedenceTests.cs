@@ -25,12 +25,11 @@ public sealed partial class ListenPrecedenceTests(PostgresFixture fixture) : Pos
         CommandLine,
     }
 
+    /// <summary>Each source in turn as the nearest one set.</summary>
+    public static TheoryData<Source> Winners => new(Enum.GetValues<Source>());
+
     [Theory]
-    [InlineData(Source.AppSettings)]
-    [InlineData(Source.EnvironmentFile)]
-    [InlineData(Source.ConfigFile)]
-    [InlineData(Source.Environment)]
-    [InlineData(Source.CommandLine)]
+    [MemberData(nameof(Winners))]
     public async Task Serve_listens_where_the_nearest_source_says(Source winner)
     {
         var ports = await PlantAsync("Orchestrator", winner);
@@ -44,11 +43,7 @@ public sealed partial class ListenPrecedenceTests(PostgresFixture fixture) : Pos
     }
 
     [Theory]
-    [InlineData(Source.AppSettings)]
-    [InlineData(Source.EnvironmentFile)]
-    [InlineData(Source.ConfigFile)]
-    [InlineData(Source.Environment)]
-    [InlineData(Source.CommandLine)]
+    [MemberData(nameof(Winners))]
     public async Task Worker_listens_where_the_nearest_source_says(Source winner)
     {
         var ports = await PlantAsync("Agent", winner);
