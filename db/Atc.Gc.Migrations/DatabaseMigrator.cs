@@ -24,7 +24,23 @@ public static class DatabaseMigrator
         string connectionString, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        return await UnderLockAsync(connectionString, () => Migrate(connectionString, loggerFactory), cancellationToken);
+    }
 
+    /// <summary>The migrations defined in this assembly by version, oldest first, with their descriptions.</summary>
+    public static IReadOnlyDictionary<long, string> KnownMigrations { get; } = typeof(DatabaseMigrator).Assembly.GetTypes()
+        .Select(t => t.GetCustomAttributes(typeof(FluentMigrator.MigrationAttribute), false))
+        .Where(a => a.Length == 1)
+        .Select(a => (FluentMigrator.MigrationAttribute)a[0])
+        .OrderBy(a => a.Version)
+        .ToDictionary(a => a.Version, a => a.Description ?? string.Empty);
+
+    /// <summary>The versions defined in this assembly, oldest first.</summary>
+    public static IReadOnlyList<long> KnownVersions { get; } = [.. KnownMigrations.Keys.Order()];
+
+    /// <summary>Runs <paramref name="work"/> (synchronous, as FluentMigrator's runner is) while holding the migration lock.</summary>
+    internal static async Task<T> UnderLockAsync<T>(string connectionString, Func<T> work, CancellationToken cancellationToken)
+    {
         await using var lockConnection = new NpgsqlConnection(connectionString);
         await lockConnection.OpenAsync(cancellationToken);
         await using (var take = new NpgsqlCommand("SELECT pg_advisory_lock(@key)", lockConnection))
@@ -35,8 +51,8 @@ public static class DatabaseMigrator
 
         try
         {
-            // FluentMigrator's runner is synchronous; it opens its own connection.
-            return await Task.Run(() => Migrate(connectionString, loggerFactory), cancellationToken);
+            // The runner opens its own connection.
+            return await Task.Run(work, cancellationToken);
         }
         finally
         {
@@ -46,15 +62,20 @@ public static class DatabaseMigrator
         }
     }
 
-    /// <summary>The versions defined in this assembly, oldest first.</summary>
-    public static IReadOnlyList<long> KnownVersions { get; } = typeof(DatabaseMigrator).Assembly.GetTypes()
-        .Select(t => t.GetCustomAttributes(typeof(FluentMigrator.MigrationAttribute), false))
-        .Where(a => a.Length == 1)
-        .Select(a => ((FluentMigrator.MigrationAttribute)a[0]).Version)
-        .Order()
-        .ToArray();
+    private static MigrationReport Migrate(string connectionString, ILoggerFactory? loggerFactory) =>
+        WithRunner(connectionString, loggerFactory, (runner, versionLoader) =>
+        {
+            var before = versionLoader.VersionInfo.AppliedMigrations().ToHashSet();
+            runner.MigrateUp();
+            versionLoader.LoadVersionInfo();
+            var after = versionLoader.VersionInfo.AppliedMigrations().ToHashSet();
 
-    private static MigrationReport Migrate(string connectionString, ILoggerFactory? loggerFactory)
+            var applied = after.Except(before).Order().ToArray();
+            return new MigrationReport(applied, after.Count == 0 ? 0 : after.Max());
+        });
+
+    /// <summary>FluentMigrator's runner and version loader for this assembly's migrations against <paramref name="connectionString"/>.</summary>
+    internal static T WithRunner<T>(string connectionString, ILoggerFactory? loggerFactory, Func<IMigrationRunner, IVersionLoader, T> work)
     {
         var services = new ServiceCollection()
             .AddFluentMigratorCore()
@@ -73,15 +94,6 @@ public static class DatabaseMigrator
 
         using var provider = services.BuildServiceProvider(validateScopes: false);
         using var scope = provider.CreateScope();
-        var runner = scope.ServiceProvider.GetRequiredService<IMigrationRunner>();
-        var versionLoader = scope.ServiceProvider.GetRequiredService<IVersionLoader>();
-
-        var before = versionLoader.VersionInfo.AppliedMigrations().ToHashSet();
-        runner.MigrateUp();
-        versionLoader.LoadVersionInfo();
-        var after = versionLoader.VersionInfo.AppliedMigrations().ToHashSet();
-
-        var applied = after.Except(before).Order().ToArray();
-        return new MigrationReport(applied, after.Count == 0 ? 0 : after.Max());
+        return work(scope.ServiceProvider.GetRequiredService<IMigrationRunner>(), scope.ServiceProvider.GetRequiredService<IVersionLoader>());
     }
 }

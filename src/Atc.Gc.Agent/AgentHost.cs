@@ -25,7 +25,7 @@ public static class AgentHost
         var options = new AgentOptions();
         configuration.GetSection(AgentOptions.Section).Bind(options);
 
-        var builder = HostDefaults.CreateBuilder(configuration, options.Listen, options.MaxRequestBytes, logging, AgentMetrics.MeterName);
+        var builder = HostDefaults.CreateBuilder(configuration, options.Listen, options.MaxRequestBytes, logging, host => host.AddAtcGcAgentTelemetry());
         builder.Services.AddOptions<AgentOptions>()
             .Bind(configuration.GetSection(AgentOptions.Section))
             .ValidateDataAnnotations()

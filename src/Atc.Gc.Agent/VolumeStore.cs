@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Text.Json;
 using Atc.Gc.Agent.Drivers;
 using Atc.Gc.Agent.Native;
 using Atc.Gc.Agent.Storage;
@@ -157,6 +159,23 @@ public sealed class VolumeStore
     public async Task<(CreateOutcome Outcome, VolumeInfo? Volume)> CreateAsync(
         string handle, VolumeStrategy strategy, IReadOnlyDictionary<string, string> properties, CancellationToken cancellationToken)
     {
+        var started = Stopwatch.GetTimestamp();
+        var outcome = "error";
+        try
+        {
+            var result = await CreateUnderLockAsync(handle, strategy, properties, cancellationToken);
+            outcome = JsonNamingPolicy.SnakeCaseLower.ConvertName(result.Outcome.ToString());
+            return result;
+        }
+        finally
+        {
+            Metrics.CreateEnded(outcome, Stopwatch.GetElapsedTime(started));
+        }
+    }
+
+    private async Task<(CreateOutcome Outcome, VolumeInfo? Volume)> CreateUnderLockAsync(
+        string handle, VolumeStrategy strategy, IReadOnlyDictionary<string, string> properties, CancellationToken cancellationToken)
+    {
         ArgumentNullException.ThrowIfNull(strategy);
         ArgumentNullException.ThrowIfNull(properties);
         var target = VolumePath(handle);
@@ -215,7 +234,10 @@ public sealed class VolumeStore
         var results = new List<DestroyVolumeResult>(handles.Count);
         foreach (var handle in handles.Distinct(StringComparer.Ordinal))
         {
-            results.Add(await DeleteOneAsync(handle, deadline, cancellationToken));
+            var started = Stopwatch.GetTimestamp();
+            var result = await DeleteOneAsync(handle, deadline, cancellationToken);
+            Metrics.DeleteEnded(result.Outcome, Stopwatch.GetElapsedTime(started));
+            results.Add(result);
         }
 
         return results;
@@ -393,7 +415,7 @@ public sealed class VolumeStore
                 }
 
                 removed = true;
-                Metrics.Deleted(1);
+                Metrics.Deleted(entry?.SizeBytes ?? 0);
                 if ((entry?.Metadata ?? VolumeMetadata.Read(grave)) is { } metadata)
                 {
                     try

@@ -25,7 +25,7 @@ public static class OrchestratorHost
         configuration.GetSection(OrchestratorOptions.Section).Bind(options);
 
         var builder = HostDefaults.CreateBuilder(
-            configuration, options.Listen, Math.Max(options.MaxReportBytes, options.MaxRequestBytes), logging, CollectorMetrics.MeterName);
+            configuration, options.Listen, Math.Max(options.MaxReportBytes, options.MaxRequestBytes), logging, host => host.AddAtcGcOrchestratorTelemetry());
         builder.Services.AddOptions<OrchestratorOptions>()
             .Bind(configuration.GetSection(OrchestratorOptions.Section))
             .ValidateDataAnnotations()

@@ -27,7 +27,7 @@ public sealed class DocumentationTests
 
     private static string Normalize(string text) => text.ReplaceLineEndings("\n").Trim();
 
-    private static string RepositoryFile(params string[] parts)
+    internal static string RepositoryFile(params string[] parts)
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {

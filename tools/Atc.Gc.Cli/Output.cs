@@ -3,7 +3,10 @@ using System.Text.Json.Serialization;
 
 namespace Atc.Gc.Cli;
 
-/// <summary>How commands print: aligned tables for people, indented camelCase JSON with --json for programs.</summary>
+/// <summary>
+/// How commands print: tables that fit the terminal when stdout is one, the same rows as plain aligned
+/// columns when it is not (stable for scripts), and indented camelCase JSON with --json for programs.
+/// </summary>
 public static class Output
 {
     private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
@@ -18,6 +21,12 @@ public static class Output
     {
         ArgumentNullException.ThrowIfNull(headers);
         var all = rows.Select(r => r.Select(c => c ?? "-").ToArray()).ToList();
+        if (Terminal.IsOutput)
+        {
+            TerminalTable.Write(headers, all);
+            return;
+        }
+
         var widths = headers.Select((h, i) => Math.Max(h.Length, all.Count == 0 ? 0 : all.Max(r => r[i].Length))).ToArray();
         Console.Out.WriteLine(Line(headers));
         foreach (var row in all)

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry.Metrics;
 
@@ -15,14 +16,16 @@ public static class HostDefaults
 {
     /// <summary>
     /// A web host on <paramref name="listen"/> whose only configuration is <paramref name="configuration"/>
-    /// (already layered by <see cref="HostConfiguration.Build"/>), with its logging, the meters named
-    /// exported, and health checks ready to register. <paramref name="logging"/>, when given, adjusts
+    /// (already layered by <see cref="HostConfiguration.Build"/>), with its logging, its
+    /// <paramref name="telemetry"/> (the host's OpenTelemetry setup, over <see cref="Telemetry.AtcGcTelemetry"/>),
+    /// and health checks ready to register. <paramref name="logging"/>, when given, adjusts
     /// the logging after the configuration's (an embedding test or benchmark quietens it).
     /// </summary>
     public static WebApplicationBuilder CreateBuilder(
-        IConfiguration configuration, string listen, long maxRequestBodyBytes, Action<ILoggingBuilder>? logging, params string[] meters)
+        IConfiguration configuration, string listen, long maxRequestBodyBytes, Action<ILoggingBuilder>? logging, Action<IHostApplicationBuilder> telemetry)
     {
         ArgumentNullException.ThrowIfNull(configuration);
+        ArgumentNullException.ThrowIfNull(telemetry);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Configuration.Sources.Clear();
         builder.Configuration.AddConfiguration(configuration);
@@ -30,7 +33,7 @@ public static class HostDefaults
         logging?.Invoke(builder.Logging);
         WebHostSetup.UseKestrel(builder, listen, maxRequestBodyBytes);
         builder.Services.AddHealthChecks();
-        AddTelemetry(builder.Services, meters);
+        telemetry(builder);
         return builder;
     }
 
@@ -44,13 +47,5 @@ public static class HostDefaults
         app.MapHostHealth(readiness);
         app.MapPrometheusScrapingEndpoint("/metrics");
         return app;
-    }
-
-    /// <summary>The one place telemetry is wired: the host's meters, scraped at <c>/metrics</c>.</summary>
-    public static IServiceCollection AddTelemetry(IServiceCollection services, IEnumerable<string> meters)
-    {
-        ArgumentNullException.ThrowIfNull(services);
-        services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter([.. meters]).AddPrometheusExporter());
-        return services;
     }
 }

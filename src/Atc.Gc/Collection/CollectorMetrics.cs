@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using Atc.Gc.Telemetry;
 
 namespace Atc.Gc.Collection;
 
@@ -34,8 +35,8 @@ public sealed class CollectorMetrics
         meter.CreateObservableGauge(
             "atc_gc.pass.last_success", () => health.LastSuccessfulPassAt?.ToUnixTimeMilliseconds() / 1000.0 ?? 0, "s",
             "When this node's last successful pass ended (Unix time; 0 before the first)");
-        passDuration = meter.CreateHistogram<double>("atc_gc.pass.duration", "s", "Duration of a collection pass");
-        collectorDuration = meter.CreateHistogram<double>("atc_gc.collector.duration", "s", "Duration of one collector in a pass");
+        passDuration = meter.CreateSecondsHistogram("atc_gc.pass.duration", "Duration of a collection pass");
+        collectorDuration = meter.CreateSecondsHistogram("atc_gc.collector.duration", "Duration of one collector in a pass");
         collectorExamined = meter.CreateCounter<long>("atc_gc.collector.examined", "{row}", "Rows a collector examined");
         collectorChanged = meter.CreateCounter<long>("atc_gc.collector.changed", "{row}", "Rows a collector changed");
         collectorFailures = meter.CreateCounter<long>("atc_gc.collector.failures", "{failure}", "Collector runs that failed (retried next pass)");

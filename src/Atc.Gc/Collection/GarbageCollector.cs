@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Atc.Gc.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -61,6 +62,7 @@ public sealed class GarbageCollector(
                 $"unknown collector {string.Join(", ", unknown.Select(n => $"'{n}'"))}: the collectors are {string.Join(", ", CollectorNames)}", nameof(request));
         }
 
+        using var activity = CollectorTracing.StartPass(dryRun, request.Trigger.ToString());
         var startedAt = timeProvider.GetUtcNow();
         var clock = Stopwatch.StartNew();
         var reports = new List<CollectorReport>(collectors.Count);
@@ -100,18 +102,19 @@ public sealed class GarbageCollector(
             health.Record(report, timeProvider.GetUtcNow());
         }
 
-        logger.Log(
-            report.Failed ? LogLevel.Warning : report.Changed > 0 ? LogLevel.Information : LogLevel.Debug,
-            "Collection pass{DryRun} in {Duration:F0} ms: {Summary}",
-            dryRun ? " (dry run)" : string.Empty,
-            report.Duration.TotalMilliseconds,
-            string.Join(", ", reports.Select(r => r.Failed ? $"{r.Collector} FAILED" : r.Skipped is not null ? $"{r.Collector} skipped" : $"{r.Collector} {r.Changed}/{r.Examined}")));
+        if (report.Failed)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, "a collector failed");
+        }
+
+        PassLog.Write(logger, report);
         return report;
     }
 
     private async Task<CollectorReport> RunCollectorAsync(
         ICollector collector, CollectionPass pass, PassRequest request, bool mustRun, NpgsqlTransaction? dryRunTransaction, CancellationToken cancellationToken)
     {
+        using var activity = CollectorTracing.StartCollector(collector.Name);
         var clock = Stopwatch.StartNew();
         var tally = new CollectorTally();
         string? error = null;
@@ -126,6 +129,7 @@ public sealed class GarbageCollector(
             {
                 metrics.CollectorSkipped(collector.Name);
                 logger.LogDebug("Collector {Collector} skipped: {Why}", collector.Name, take.Skipped);
+                CollectorTracing.Finish(activity, 0, 0, error: null, take.Skipped);
                 return new CollectorReport(collector.Name, 0, 0, clock.Elapsed, new Dictionary<string, long>(), Skipped: take.Skipped);
             }
         }
@@ -161,8 +165,7 @@ public sealed class GarbageCollector(
             metrics.CollectorCompleted(report);
         }
 
-        logger.LogDebug("Collector {Collector}: examined {Examined}, changed {Changed} in {Duration:F0} ms",
-            collector.Name, report.Examined, report.Changed, report.Duration.TotalMilliseconds);
+        CollectorTracing.Finish(activity, report.Examined, report.Changed, error, skipped: null);
         return report;
     }
 }

@@ -34,8 +34,13 @@ public sealed class CacheInvalidation(NpgsqlDataSource dataSource)
     /// builds are dropped with them; a cache a running build uses, the image of a running build, or the
     /// image of a custom resource type, is kept and reported with the reason.
     /// </summary>
+    public Task<ClearResourceCacheResult> ClearResourceCacheAsync(
+        string pipeline, string resource, string? versionJson = null, CancellationToken cancellationToken = default) =>
+        ClearResourceCacheAsync(pipeline, resource, versionJson, dryRun: false, cancellationToken);
+
+    /// <summary>As the overload without <paramref name="dryRun"/>; with it, decides and counts the same way and then rolls back: what a clear would do, nothing changed.</summary>
     public async Task<ClearResourceCacheResult> ClearResourceCacheAsync(
-        string pipeline, string resource, string? versionJson = null, CancellationToken cancellationToken = default)
+        string pipeline, string resource, string? versionJson, bool dryRun, CancellationToken cancellationToken)
     {
         if (versionJson is not null)
         {
@@ -96,7 +101,7 @@ public sealed class CacheInvalidation(NpgsqlDataSource dataSource)
             deleted AS (DELETE FROM resource_caches r USING cleared c WHERE r.id = c.id RETURNING r.id)
             SELECT count(*) FROM deleted
             """, null, cancellationToken, transaction));
-        await transaction.CommitAsync(cancellationToken);
+        await EndAsync(transaction, dryRun, cancellationToken);
         return new ClearResourceCacheResult(caches, volumes, kept);
     }
 
@@ -105,8 +110,13 @@ public sealed class CacheInvalidation(NpgsqlDataSource dataSource)
     /// volumes are released; one a running build has mounted stays owned by the build's container and
     /// is collected when the build is done.
     /// </summary>
+    public Task<ClearTaskCacheResult> ClearTaskCacheAsync(
+        string pipeline, string job, string step, string? path = null, CancellationToken cancellationToken = default) =>
+        ClearTaskCacheAsync(pipeline, job, step, path, dryRun: false, cancellationToken);
+
+    /// <summary>As the overload without <paramref name="dryRun"/>; with it, counts the same way and then rolls back.</summary>
     public async Task<ClearTaskCacheResult> ClearTaskCacheAsync(
-        string pipeline, string job, string step, string? path = null, CancellationToken cancellationToken = default)
+        string pipeline, string job, string step, string? path, bool dryRun, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
@@ -130,9 +140,13 @@ public sealed class CacheInvalidation(NpgsqlDataSource dataSource)
             new { ids }, cancellationToken, transaction));
         var cleared = await connection.ExecuteAsync(Sql.Command(
             "DELETE FROM task_caches WHERE id = ANY(@ids)", new { ids }, cancellationToken, transaction));
-        await transaction.CommitAsync(cancellationToken);
+        await EndAsync(transaction, dryRun, cancellationToken);
         return new ClearTaskCacheResult(cleared, volumes, mounted);
     }
+
+    /// <summary>Commits, or for a dry run rolls back (no row changes, no signal to the collector).</summary>
+    private static Task EndAsync(NpgsqlTransaction transaction, bool dryRun, CancellationToken cancellationToken) =>
+        dryRun ? transaction.RollbackAsync(cancellationToken) : transaction.CommitAsync(cancellationToken);
 
     private static async Task<long> RequirePipelineAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string pipeline, CancellationToken cancellationToken) =>
         await connection.QuerySingleOrDefaultAsync<long?>(Sql.Command(

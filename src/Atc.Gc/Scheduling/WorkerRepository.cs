@@ -267,9 +267,9 @@ public sealed class WorkerRepository(NpgsqlDataSource dataSource)
     public async Task<PruneOutcome> PruneAsync(string name, bool force = false, CancellationToken cancellationToken = default)
     {
         var deleted = await dataSource.ScalarAsync<long?>(
-            """
+            $"""
             WITH deleted AS (
-                DELETE FROM workers w WHERE w.name = @name AND (@force OR w.state IN ('stalled', 'landed'))
+                DELETE FROM workers w WHERE w.name = @name AND {Prunable}
                 RETURNING w.name, (SELECT count(*) FROM volumes v WHERE v.worker_name = w.name) AS volumes
             ), revoked AS (
                 INSERT INTO worker_credentials (name, generation, rotated_at)
@@ -278,9 +278,23 @@ public sealed class WorkerRepository(NpgsqlDataSource dataSource)
             )
             SELECT volumes FROM deleted
             """, new { name, force }, cancellationToken);
-        if (deleted is { } volumes)
+        return await OutcomeAsync(name, deleted, cancellationToken);
+    }
+
+    /// <summary>What <see cref="PruneAsync"/> would do, changing nothing: pruned tells whether it would be, volumes how many rows would go.</summary>
+    public async Task<PruneOutcome> PreviewPruneAsync(string name, bool force = false, CancellationToken cancellationToken = default) =>
+        await OutcomeAsync(name, await dataSource.ScalarAsync<long?>(
+            $"SELECT (SELECT count(*) FROM volumes v WHERE v.worker_name = w.name) FROM workers w WHERE w.name = @name AND {Prunable}",
+            new { name, force }, cancellationToken), cancellationToken);
+
+    /// <summary>Which workers a prune takes: stalled or landed ones, any with @force.</summary>
+    private const string Prunable = "(@force OR w.state IN ('stalled', 'landed'))";
+
+    private async Task<PruneOutcome> OutcomeAsync(string name, long? volumes, CancellationToken cancellationToken)
+    {
+        if (volumes is { } count)
         {
-            return new PruneOutcome(true, volumes, null);
+            return new PruneOutcome(true, count, null);
         }
 
         var worker = await FindAsync(name, cancellationToken);

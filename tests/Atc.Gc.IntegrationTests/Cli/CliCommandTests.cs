@@ -59,8 +59,8 @@ public sealed class CliCommandTests(PostgresFixture fixture) : PostgresTest(fixt
     [InlineData(new[] { "explain", "no-such-volume" }, "no volume with handle 'no-such-volume'")]
     [InlineData(new[] { "explain", "../etc" }, "not a valid handle")]
     [InlineData(new[] { "land-worker", "nobody" }, "no worker named 'nobody'")]
-    [InlineData(new[] { "clear-resource-cache", "--pipeline", "nope", "--resource", "repo" }, "no pipeline named 'nope'")]
-    [InlineData(new[] { "clear-task-cache", "--pipeline", "nope", "--job", "j", "--step", "s" }, "no pipeline named 'nope'")]
+    [InlineData(new[] { "clear-resource-cache", "--pipeline", "nope", "--resource", "repo", "--yes" }, "no pipeline named 'nope'")]
+    [InlineData(new[] { "clear-task-cache", "--pipeline", "nope", "--job", "j", "--step", "s", "--yes" }, "no pipeline named 'nope'")]
     public async Task Bad_names_are_one_line_on_stderr_and_exit_2(string[] arguments, string message)
     {
         var (code, stdout, stderr) = await AtcGcAsync(arguments);
@@ -120,7 +120,7 @@ public sealed class CliCommandTests(PostgresFixture fixture) : PostgresTest(fixt
         await Store.Builds.FinishAsync(finished, BuildStatus.Succeeded);
         var oldVolume = await Given.VolumeAsync(VolumeState.Initialized, "w1", VolumeOwners.ResourceCache(old.Id));
 
-        var (code, stdout, _) = await AtcGcAsync("clear-resource-cache", "--pipeline", "main", "--resource", "repo");
+        var (code, stdout, _) = await AtcGcAsync("clear-resource-cache", "--pipeline", "main", "--resource", "repo", "--yes");
 
         Assert.Equal(0, code);
         Assert.Contains("cleared 1 cache(s) of main/repo; 1 volume(s) released", stdout, StringComparison.Ordinal);
@@ -139,7 +139,7 @@ public sealed class CliCommandTests(PostgresFixture fixture) : PostgresTest(fixt
         await Store.ResourceCaches.FindOrCreateCacheAsync(config, """{"ref":"a","branch":"main"}""", "p");
         var kept = (await Store.ResourceCaches.FindOrCreateCacheAsync(config, """{"ref":"b"}""", "p")).Cache!;
 
-        var result = await JsonAsync("clear-resource-cache", "--pipeline", "main", "--resource", "repo", "--version", """{"branch":"main","ref":"a"}""", "--json");
+        var result = await JsonAsync("clear-resource-cache", "--pipeline", "main", "--resource", "repo", "--version", """{"branch":"main","ref":"a"}""", "--json", "--yes");
 
         Assert.Equal(1, result.GetProperty("caches").GetInt32());
         Assert.Equal([kept.Id], await Given.QueryAsync<long>("SELECT id FROM resource_caches"));
@@ -159,7 +159,7 @@ public sealed class CliCommandTests(PostgresFixture fixture) : PostgresTest(fixt
         await Store.Pipelines.EnsureResourceAsync(pipeline, "repo", config);
         await Store.ResourceCaches.FindOrCreateCacheAsync(config, """{"ref":"a"}""", "p");
 
-        var (code, _, stderr) = await AtcGcAsync("clear-resource-cache", "--pipeline", "main", "--resource", "repo", "--version", version);
+        var (code, _, stderr) = await AtcGcAsync("clear-resource-cache", "--pipeline", "main", "--resource", "repo", "--version", version, "--yes");
 
         Assert.Equal(2, code);
         Assert.Contains(message, stderr, StringComparison.Ordinal);
@@ -175,7 +175,7 @@ public sealed class CliCommandTests(PostgresFixture fixture) : PostgresTest(fixt
         await Store.Pipelines.EnsureResourceAsync(pipeline, "repo", config);
         await Store.ResourceCaches.FindOrCreateCacheAsync(config, """{"ref":"a"}""", "p");
 
-        var (code, _, stderr) = await AtcGcAsync("clear-resource-cache", "--pipeline", "main", "--resource", "nope");
+        var (code, _, stderr) = await AtcGcAsync("clear-resource-cache", "--pipeline", "main", "--resource", "nope", "--yes");
 
         Assert.Equal(2, code);
         Assert.Contains("pipeline 'main' has no resource 'nope'", stderr, StringComparison.Ordinal);
@@ -192,9 +192,9 @@ public sealed class CliCommandTests(PostgresFixture fixture) : PostgresTest(fixt
         await Store.TaskCaches.FindOrCreateAsync(job, "lint", "/cache");
         var volume = await Given.VolumeAsync(VolumeState.Initialized, "w1", VolumeOwners.TaskCache(m2));
 
-        var one = await AtcGcAsync("clear-task-cache", "--pipeline", "main", "--job", "unit", "--step", "compile", "--path", "/root/.m2");
-        var rest = await JsonAsync("clear-task-cache", "--pipeline", "main", "--job", "unit", "--step", "compile", "--json");
-        var bad = await AtcGcAsync("clear-task-cache", "--pipeline", "main", "--job", "nope", "--step", "compile");
+        var one = await AtcGcAsync("clear-task-cache", "--pipeline", "main", "--job", "unit", "--step", "compile", "--path", "/root/.m2", "--yes");
+        var rest = await JsonAsync("clear-task-cache", "--pipeline", "main", "--job", "unit", "--step", "compile", "--json", "--yes");
+        var bad = await AtcGcAsync("clear-task-cache", "--pipeline", "main", "--job", "nope", "--step", "compile", "--yes");
 
         Assert.Contains("cleared 1 task cache(s); 1 volume(s) released", one.StandardOutput, StringComparison.Ordinal);
         Assert.Equal(1, rest.GetProperty("taskCaches").GetInt32());
@@ -260,8 +260,8 @@ public sealed class CliCommandTests(PostgresFixture fixture) : PostgresTest(fixt
 
         var land = await AtcGcAsync("land-worker", "w1");
         var retire = await AtcGcAsync("retire-worker", "w1");
-        var pruneRunning = await AtcGcAsync("prune-worker", "w2");
-        var pruneForced = await AtcGcAsync("prune-worker", "w2", "--force");
+        var pruneRunning = await AtcGcAsync("prune-worker", "w2", "--yes");
+        var pruneForced = await AtcGcAsync("prune-worker", "w2", "--force", "--yes");
 
         Assert.Contains("worker 'w1' is landing", land.StandardOutput, StringComparison.Ordinal);
         Assert.Contains("worker 'w1' is retiring", retire.StandardOutput, StringComparison.Ordinal);

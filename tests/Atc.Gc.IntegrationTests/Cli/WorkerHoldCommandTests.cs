@@ -41,7 +41,7 @@ public sealed class WorkerHoldCommandTests(PostgresFixture fixture) : PostgresTe
             SELECT @config, jsonb_build_object('v', g), md5(g::text), 'p' FROM generate_series(1, 100000) g
             """, new { config });
 
-        var clearing = AtcGcAsync("clear-resource-cache", "--pipeline", "main", "--resource", "repo");
+        var clearing = AtcGcAsync("clear-resource-cache", "--pipeline", "main", "--resource", "repo", "--yes");
         await RaceWindow.WaitForStatementAsync(DataSource, "FROM resource_caches c");
         await Given.ExecuteAsync(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND strpos(query, 'FROM resource_caches c') > 0");

@@ -12,6 +12,7 @@ public sealed class AtcGcProcess : IAsyncDisposable
     private AtcGcProcess(Process process)
     {
         this.process = process;
+        process.StandardInput.Close();
         process.OutputDataReceived += (_, e) => Append(e.Data);
         process.ErrorDataReceived += (_, e) => Append(e.Data);
         process.BeginOutputReadLine();
@@ -75,6 +76,7 @@ public sealed class AtcGcProcess : IAsyncDisposable
         string binary, IEnumerable<string> arguments, IDictionary<string, string?>? environment = null, TimeSpan? timeout = null)
     {
         using var process = Process.Start(StartInfo(binary, arguments, environment)) ?? throw new InvalidOperationException($"could not start {binary}");
+        process.StandardInput.Close();
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         var limit = timeout ?? TimeSpan.FromMinutes(2);
@@ -97,6 +99,8 @@ public sealed class AtcGcProcess : IAsyncDisposable
     {
         var start = new ProcessStartInfo("dotnet")
         {
+            // Standard input is a closed pipe, never a terminal: as in a script or CI, nothing can be asked.
+            RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,

@@ -53,6 +53,9 @@ public sealed class FakeWorker : IAsyncDisposable
 
     private int unauthorizedRequests;
 
+    /// <summary>The <c>traceparent</c> headers of the requests it received (trace context from the orchestrator).</summary>
+    public ConcurrentQueue<string> TraceParents { get; } = new();
+
     public int UnauthorizedRequests => unauthorizedRequests;
 
     /// <summary>Handles the worker says it is still removing (pending) this many more times before it confirms them gone.</summary>
@@ -90,6 +93,11 @@ public sealed class FakeWorker : IAsyncDisposable
     {
         app.Use(async (context, next) =>
         {
+            if (context.Request.Headers.TryGetValue("traceparent", out var traceParent))
+            {
+                TraceParents.Enqueue(traceParent.ToString());
+            }
+
             var header = context.Request.Headers.Authorization.ToString();
             if (!header.StartsWith("Bearer ", StringComparison.Ordinal) || !WorkerTokens.Verify(secret, Name, Generation, header["Bearer ".Length..]))
             {

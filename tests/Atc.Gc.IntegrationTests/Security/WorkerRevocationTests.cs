@@ -35,7 +35,7 @@ public sealed class WorkerRevocationTests(PostgresFixture fixture) : PostgresTes
         var old = orchestrator.TokenOf("w1");
         await RegisterAsync("w1", old, HttpStatusCode.OK);
 
-        var pruned = await AtcGcAsync("prune-worker", "w1", "--force");
+        var pruned = await AtcGcAsync("prune-worker", "w1", "--force", "--yes");
         Assert.True(pruned.ExitCode == 0, pruned.StandardError);
 
         var register = await RegisterAsync("w1", old, HttpStatusCode.Unauthorized);

@@ -51,14 +51,24 @@ public static class CollectCommand
                 .AddAtcGcCollector(settings)
                 .BuildServiceProvider();
             var collector = services.GetRequiredService<GarbageCollector>();
-            var report = await collector.RunPassAsync(new PassRequest(isDryRun, WaitForWorkers: true, Only: names.Length == 0 ? null : names), cancellationToken);
+            var report = await Progress.RunAsync(
+                isDryRun ? "collecting (dry run)" : "collecting",
+                () => collector.RunPassAsync(new PassRequest(isDryRun, WaitForWorkers: true, Only: names.Length == 0 ? null : names), cancellationToken));
             if (report.Paused is { } paused)
             {
                 await Console.Error.WriteLineAsync($"atc-gc: collection is paused (by {paused.PausedBy} since {paused.PausedAt:u}): nothing was collected; 'atc-gc gc resume' resumes it");
                 return ExitCodes.Failure;
             }
 
-            Console.Out.Write(parse.GetValue(json) ? ToJson(report) : ToTable(report));
+            if (parse.GetValue(json) || !Terminal.IsOutput)
+            {
+                Console.Out.Write(parse.GetValue(json) ? ToJson(report) : ToTable(report));
+            }
+            else
+            {
+                PassReportTable.Write(report);
+            }
+
             return report.Failed ? ExitCodes.Failure : ExitCodes.Success;
         });
         return command;

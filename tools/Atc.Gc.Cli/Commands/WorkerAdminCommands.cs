@@ -49,22 +49,34 @@ public static class WorkerAdminCommands
         var name = new Argument<string>("name") { Description = "The worker's name" };
         var force = new Option<bool>("--force") { Description = "Prune even a running, landing or retiring worker" };
         var command = new Command("prune-worker", "Delete a stalled or landed worker; the cascade removes its volumes from the database") { name, force };
+        var confirmation = Confirmation.For(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
             var worker = WorkerNames.Validate(parse.GetValue(name), "name");
+            confirmation.RequireAnswerable(parse);
             using var loggerFactory = context.CreateLoggerFactory(parse);
             await using var database = await context.OpenExistingDatabaseAsync(parse, loggerFactory, cancellationToken);
-            var outcome = await new WorkerRepository(database.DataSource).PruneAsync(worker, parse.GetValue(force), cancellationToken);
-            if (!outcome.Pruned)
-            {
-                throw new UsageException(outcome.Refusal!);
-            }
-
-            Console.Out.WriteLine($"pruned worker '{worker}' and {outcome.Volumes} volume rows");
-            return ExitCodes.Success;
+            var workers = new WorkerRepository(database.DataSource);
+            return await confirmation.RunAsync(
+                parse,
+                json: false,
+                async () =>
+                {
+                    var preview = Pruned(await workers.PreviewPruneAsync(worker, parse.GetValue(force), cancellationToken));
+                    return new Plan([$"would prune worker '{worker}' and {preview.Volumes} volume rows (and revoke its token)"]);
+                },
+                async () =>
+                {
+                    var outcome = Pruned(await workers.PruneAsync(worker, parse.GetValue(force), cancellationToken));
+                    Console.Out.WriteLine($"pruned worker '{worker}' and {outcome.Volumes} volume rows");
+                    return ExitCodes.Success;
+                });
         });
         return command;
     }
+
+    /// <summary>The outcome of a prune that happened (or would); a refused one is bad input, exit code 2.</summary>
+    private static PruneOutcome Pruned(PruneOutcome outcome) => outcome.Pruned ? outcome : throw new UsageException(outcome.Refusal!);
 
     private static Command StateChange(
         CliContext context, string commandName, string description, Func<WorkerRepository, string, CancellationToken, Task<bool>> change, string target)
