@@ -23,7 +23,7 @@ public readonly record struct ChunkTotals(long Examined, long Changed)
 /// use <see cref="RunLockedAsync"/>: lock first, then decide with a snapshot taken after the lock.
 /// </para>
 /// </summary>
-public static class ChunkedStatement
+internal static class ChunkedStatement
 {
     /// <summary>The closing SELECT of a chunked statement over CTEs <c>candidate</c> (with an <c>id</c>) and <c>changed</c>.</summary>
     public const string Tally =

@@ -37,6 +37,15 @@ public sealed class EnumLabels<TEnum>
         throw new ArgumentOutOfRangeException(nameof(value), value, $"{value} has no {TypeName} label");
     }
 
+    /// <summary><c>column = 'a'</c> for one value, <c>column IN ('a', 'b')</c> for several, in the order given.</summary>
+    public string InSql(string column, IReadOnlyCollection<TEnum> values)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        return values.Count == 1
+            ? $"{column} = '{ToDb(values.First())}'"
+            : $"{column} IN ({string.Join(", ", values.Select(v => $"'{ToDb(v)}'"))})";
+    }
+
     public TEnum Parse(string label) => TryParse(label, out var value)
         ? value
         : throw new FormatException($"'{label}' is not a {TypeName} (one of {string.Join(", ", Labels)})");

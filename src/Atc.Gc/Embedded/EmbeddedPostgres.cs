@@ -306,7 +306,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         const int attempts = 3;
         for (var attempt = 1; ; attempt++)
         {
-            var port = Hosting.Loopback.FreePort();
+            var port = EphemeralPort.Next();
             var serverOptions = $"-p {port} " + string.Join(' ', settings.Select(s => $"-c {s.Key}={s.Value}"));
             var result = await ServerProcess.RunAsync(
                 binaries.PgCtl,

@@ -13,20 +13,18 @@ public sealed class Inspector(NpgsqlDataSource dataSource)
         string? worker = null, VolumeState? state = null, bool orphanedOnly = false, int limit = 100, CancellationToken cancellationToken = default)
     {
         var parameters = new { worker, state = state?.ToDb(), orphanedOnly, limit = limit <= 0 ? int.MaxValue : limit };
-        const string Filter =
-            """
+        var filter =
+            $"""
             WHERE (@worker::text IS NULL OR v.worker_name = @worker)
               AND (@state::text IS NULL OR v.state = @state::volume_state)
-              AND (NOT @orphanedOnly OR (v.container_id IS NULL AND v.resource_cache_id IS NULL
-                   AND v.worker_base_resource_type_id IS NULL AND v.task_cache_id IS NULL
-                   AND NOT EXISTS (SELECT 1 FROM volumes c WHERE c.parent_id = v.id)))
+              AND (NOT @orphanedOnly OR ({VolumeGuard.OrphanSql("v")}))
             """;
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        var total = await connection.ExecuteScalarAsync<long>(Sql.Command($"SELECT count(*) FROM volumes v {Filter}", parameters, cancellationToken));
+        var total = await connection.ExecuteScalarAsync<long>(Sql.Command($"SELECT count(*) FROM volumes v {filter}", parameters, cancellationToken));
         var rows = await connection.QueryAsync<VolumeListing>(Sql.Command(
             $"""
             SELECT {VolumeColumns}
-            FROM volumes v {Filter}
+            FROM volumes v {filter}
             ORDER BY v.id DESC
             LIMIT @limit
             """, parameters, cancellationToken));
@@ -53,16 +51,11 @@ public sealed class Inspector(NpgsqlDataSource dataSource)
 
     public Task<IReadOnlyList<WorkerListing>> WorkersAsync(CancellationToken cancellationToken = default) =>
         dataSource.QueryAsync<WorkerListing>(
-            """
+            $"""
             SELECT w.name, w.state::text AS state, w.base_url, w.heartbeat_at,
                    (SELECT count(*) FROM containers c WHERE c.worker_name = w.name) AS containers,
                    count(v.id) AS volumes,
-                   count(v.id) FILTER (WHERE v.state = 'creating') AS creating,
-                   count(v.id) FILTER (WHERE v.state = 'created') AS created,
-                   count(v.id) FILTER (WHERE v.state = 'initializing') AS initializing,
-                   count(v.id) FILTER (WHERE v.state = 'initialized') AS initialized,
-                   count(v.id) FILTER (WHERE v.state = 'destroying') AS destroying,
-                   count(v.id) FILTER (WHERE v.state = 'failed') AS failed,
+                   {VolumesPerState},
                    CASE WHEN w.hold IS NULL THEN NULL ELSE w.hold || ': ' || w.hold_detail END AS hold,
                    w.disk_capacity_bytes, w.disk_free_bytes, w.disk_volumes_bytes
             FROM workers w
@@ -114,6 +107,10 @@ public sealed class Inspector(NpgsqlDataSource dataSource)
             """, new { volume.Id }, cancellationToken));
         return new VolumeFactsReport(volume, lines, family.Parent, family.Children, family.WorkerState, family.WorkerHeartbeat);
     }
+
+    /// <summary>One count per volume state, named by its label (<see cref="WorkerListing"/> has a column for each).</summary>
+    private static readonly string VolumesPerState = string.Join(
+        ",\n       ", VolumeStates.Labels.Labels.Select(label => $"count(v.id) FILTER (WHERE v.state = '{label}') AS {label}"));
 
     private const string VolumeColumns =
         """

@@ -41,6 +41,9 @@ public sealed class VolumeGuard
 
     public static IReadOnlyList<VolumeGuard> All { get; } = [Unowned, Childless, Missing];
 
+    /// <summary>No owner and no child (<see cref="VolumeFacts.Orphan"/>), as a predicate on the <c>volumes</c> row aliased <paramref name="alias"/>.</summary>
+    public static string OrphanSql(string alias) => $"{Unowned.Sql(alias)} AND {Childless.Sql(alias)}";
+
     /// <summary>The guard's name, also its label in the state machine and its diagrams.</summary>
     public string Name { get; }
 

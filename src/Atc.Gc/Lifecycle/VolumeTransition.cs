@@ -14,10 +14,7 @@ public sealed record VolumeTransition(
     public bool DeletesRow => To == VolumeState.Gone;
 
     /// <summary><c>v.state IN (...)</c>, the from-states in the database enum's order.</summary>
-    public string FromStatesSql(string alias) =>
-        From.Count == 1
-            ? $"{alias}.state = '{From[0].ToDb()}'"
-            : $"{alias}.state IN ({string.Join(", ", From.Select(s => $"'{s.ToDb()}'"))})";
+    public string FromStatesSql(string alias) => VolumeStates.Labels.InSql($"{alias}.state", From);
 
     /// <summary>The guards as one SQL predicate (<c>true</c> when there are none).</summary>
     public string GuardsSql(string alias) =>

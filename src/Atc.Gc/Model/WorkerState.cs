@@ -2,7 +2,7 @@ using Atc.Gc.Database;
 
 namespace Atc.Gc.Model;
 
-/// <summary>A worker's state, as the <c>worker_state</c> enum.</summary>
+/// <summary>A worker's state, as the <c>worker_state</c> enum; <see cref="Gone"/> is the end: the row is deleted.</summary>
 public enum WorkerState
 {
     /// <summary>Heartbeating and taking work; its volumes are collected.</summary>
@@ -19,6 +19,9 @@ public enum WorkerState
 
     /// <summary>Draining before going away for good; its volumes are still collected.</summary>
     Retiring,
+
+    /// <summary>Retired or pruned: the row is deleted, with its containers and volumes.</summary>
+    Gone,
 }
 
 public static class WorkerStates
@@ -38,8 +41,7 @@ public static class WorkerStates
     public static IReadOnlyList<WorkerState> Collectable { get; } = [WorkerState.Running, WorkerState.Landing, WorkerState.Retiring];
 
     /// <summary><c>w.state IN ('running', 'landing', 'retiring')</c> for the <c>workers</c> row aliased <paramref name="alias"/>.</summary>
-    public static string CollectableSql(string alias) =>
-        $"{alias}.state IN ({string.Join(", ", Collectable.Select(s => $"'{s.ToDb()}'"))})";
+    public static string CollectableSql(string alias) => Labels.InSql($"{alias}.state", Collectable);
 
     public static string ToDb(this WorkerState state) => Labels.ToDb(state);
 }

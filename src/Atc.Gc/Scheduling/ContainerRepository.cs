@@ -1,4 +1,5 @@
 using Atc.Gc.Database;
+using Atc.Gc.Lifecycle;
 using Atc.Gc.Model;
 using Npgsql;
 
@@ -38,6 +39,9 @@ public sealed record CreateContainerResult(CreateContainerOutcome Outcome, Conta
 /// <summary>Containers on workers; their volumes hang off them through <c>volumes.container_id</c>.</summary>
 public sealed class ContainerRepository(NpgsqlDataSource dataSource)
 {
+    private static readonly RowTransition<ContainerState, ContainerTrigger> MarkCreated = ContainerLifecycle.Definition.For(ContainerTrigger.MarkCreated);
+    private static readonly RowTransition<ContainerState, ContainerTrigger> Fail = ContainerLifecycle.Definition.For(ContainerTrigger.Fail);
+
     /// <summary>
     /// Creates a container (state creating) on a worker for a build or a resource config. A worker,
     /// build or config that went away comes back as a typed result, not an exception.
@@ -80,12 +84,12 @@ public sealed class ContainerRepository(NpgsqlDataSource dataSource)
 
     /// <summary>creating → created: the worker made it. False when the container is not creating.</summary>
     public Task<bool> MarkCreatedAsync(long containerId, CancellationToken cancellationToken = default) => dataSource.UpdatesOneAsync(
-        "UPDATE containers SET state = 'created', state_changed_at = now() WHERE id = @containerId AND state = 'creating'",
+        $"UPDATE containers c SET {MarkCreated.SetStateSql} WHERE c.id = @containerId AND {MarkCreated.FromStatesSql("c")}",
         new { containerId }, cancellationToken);
 
     /// <summary>creating → failed. False when the container is not creating.</summary>
     public Task<bool> MarkFailedAsync(long containerId, CancellationToken cancellationToken = default) => dataSource.UpdatesOneAsync(
-        "UPDATE containers SET state = 'failed', state_changed_at = now() WHERE id = @containerId AND state = 'creating'",
+        $"UPDATE containers c SET {Fail.SetStateSql} WHERE c.id = @containerId AND {Fail.FromStatesSql("c")}",
         new { containerId }, cancellationToken);
 
     public async Task<Container?> FindAsync(long containerId, CancellationToken cancellationToken = default) =>

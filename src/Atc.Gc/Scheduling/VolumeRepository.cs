@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Atc.Gc.Database;
 using Atc.Gc.Lifecycle;
 using Atc.Gc.Model;
@@ -14,7 +13,6 @@ namespace Atc.Gc.Scheduling;
 /// </summary>
 public sealed class VolumeRepository(NpgsqlDataSource dataSource)
 {
-    private static readonly ConcurrentDictionary<VolumeTrigger, (string Apply, string Diagnose)> TransitionStatements = new();
 
     /// <summary>Creates a volume in state creating on a worker, for the given owners.</summary>
     public async Task<CreateVolumeResult> CreateAsync(
@@ -184,17 +182,16 @@ public sealed class VolumeRepository(NpgsqlDataSource dataSource)
 
     private static async Task<TransitionResult> TransitionOnAsync(NpgsqlConnection connection, long volumeId, VolumeTrigger trigger, CancellationToken cancellationToken)
     {
-        var transition = VolumeTransitions.For(trigger);
-        var (apply, diagnose) = TransitionStatements.GetOrAdd(trigger, _ => BuildStatements(transition));
+        var statements = VolumeTransitionStatements.For(trigger);
 
         const int attempts = 3;
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                if (await connection.ExecuteAsync(Sql.Command(apply, new { volumeId }, cancellationToken)) == 1)
+                if (await connection.ExecuteAsync(Sql.Command(statements.Apply, new { volumeId }, cancellationToken)) == 1)
                 {
-                    return new TransitionResult(trigger, TransitionOutcome.Applied, transition.To);
+                    return new TransitionResult(trigger, TransitionOutcome.Applied, statements.Transition.To);
                 }
             }
             catch (PostgresException ex) when (ex.IsForeignKeyViolation("volumes_parent_fkey"))
@@ -203,8 +200,8 @@ public sealed class VolumeRepository(NpgsqlDataSource dataSource)
                 return new TransitionResult(trigger, TransitionOutcome.GuardFailed, null, VolumeGuard.Childless.Name);
             }
 
-            var row = await connection.QuerySingleOrDefaultAsync<DiagnosisRow>(Sql.Command(diagnose, new { volumeId }, cancellationToken));
-            var result = Diagnose(transition, row);
+            var row = await connection.QuerySingleOrDefaultAsync<DiagnosisRow>(Sql.Command(statements.Diagnose, new { volumeId }, cancellationToken));
+            var result = statements.Explain(row?.State, row?.Guards ?? []);
             if (result is not null || attempt == attempts)
             {
                 return result ?? new TransitionResult(trigger, TransitionOutcome.NotPermitted, VolumeStates.Parse(row!.State), "the volume kept changing");
@@ -319,48 +316,6 @@ public sealed class VolumeRepository(NpgsqlDataSource dataSource)
         return parent is null
             ? new CreateVolumeResult(CreateVolumeOutcome.ParentNotFound, null, $"volume {parentId} does not exist")
             : new CreateVolumeResult(CreateVolumeOutcome.ParentNotReady, null, $"the parent is {parent.State.ToDb()}, not {VolumeLifecycle.CopyOnWriteParentState.ToDb()}");
-    }
-
-    private static (string Apply, string Diagnose) BuildStatements(VolumeTransition transition)
-    {
-        var apply = transition.DeletesRow
-            ? $"DELETE FROM volumes v WHERE v.id = @volumeId AND {transition.PredicateSql("v")}"
-            : $"""
-               UPDATE volumes v SET state = '{transition.To.ToDb()}', state_changed_at = now()
-               WHERE v.id = @volumeId AND {transition.PredicateSql("v")}
-               """;
-        var guards = transition.Guards.Count == 0
-            ? "ARRAY[]::boolean[]"
-            : $"ARRAY[{string.Join(", ", transition.Guards.Select(g => $"({g.Sql("v")})"))}]";
-        var diagnose = $"SELECT v.state::text AS state, {guards} AS guards FROM volumes v WHERE v.id = @volumeId";
-        return (apply, diagnose);
-    }
-
-    /// <summary>Why the compare-and-set changed nothing; null when the row now qualifies (it changed under us: try again).</summary>
-    private static TransitionResult? Diagnose(VolumeTransition transition, DiagnosisRow? row)
-    {
-        if (row is null)
-        {
-            return transition.DeletesRow
-                ? new TransitionResult(transition.Trigger, TransitionOutcome.AlreadyInState, VolumeState.Gone)
-                : new TransitionResult(transition.Trigger, TransitionOutcome.NotFound, null);
-        }
-
-        var state = VolumeStates.Parse(row.State);
-        if (state == transition.To)
-        {
-            return new TransitionResult(transition.Trigger, TransitionOutcome.AlreadyInState, state);
-        }
-
-        if (!transition.From.Contains(state))
-        {
-            return new TransitionResult(transition.Trigger, TransitionOutcome.NotPermitted, state);
-        }
-
-        var failed = transition.Guards.Where((_, i) => !row.Guards[i]).Select(g => g.Name).ToArray();
-        return failed.Length > 0
-            ? new TransitionResult(transition.Trigger, TransitionOutcome.GuardFailed, state, string.Join(", ", failed))
-            : null;
     }
 
     private static void RequireOwner(VolumeOwners owners)

@@ -1,4 +1,5 @@
 using Atc.Gc.Database;
+using Atc.Gc.Lifecycle;
 using Atc.Gc.Model;
 using Dapper;
 using Npgsql;
@@ -69,6 +70,19 @@ public sealed record Worker(
 /// <summary>Registers workers, records their heartbeats and keeps their base resource types current.</summary>
 public sealed class WorkerRepository(NpgsqlDataSource dataSource)
 {
+    private static readonly RowTransition<WorkerState, WorkerTrigger> Resume = WorkerLifecycle.Definition.For(WorkerTrigger.Resume);
+    private static readonly RowTransition<WorkerState, WorkerTrigger> Register = WorkerLifecycle.Definition.For(WorkerTrigger.Register);
+    private static readonly RowTransition<WorkerState, WorkerTrigger> Land = WorkerLifecycle.Definition.For(WorkerTrigger.Land);
+    private static readonly RowTransition<WorkerState, WorkerTrigger> Retire = WorkerLifecycle.Definition.For(WorkerTrigger.Retire);
+    private static readonly RowTransition<WorkerState, WorkerTrigger> Prune = WorkerLifecycle.Definition.For(WorkerTrigger.Prune);
+
+    /// <summary>
+    /// A registration brings back a stalled worker, and a landed one unless it is only a heartbeat
+    /// (<c>@IsHeartbeat</c>), for the row <c>workers</c> being upserted.
+    /// </summary>
+    private static readonly string ReturnsOnRegistration =
+        $"{Resume.FromStatesSql("workers")} OR ({Register.FromStatesSql("workers")} AND NOT @IsHeartbeat)";
+
     /// <summary>
     /// Registers (or re-registers) a worker. A base resource type whose image or version changed is
     /// replaced by a new row, which orphans the volumes imported for the old one; a type the worker
@@ -133,9 +147,9 @@ public sealed class WorkerRepository(NpgsqlDataSource dataSource)
             """, null, cancellationToken, transaction));
 
         await connection.ExecuteAsync(Sql.Command(
-            """
+            $"""
             INSERT INTO workers (name, state, base_url, heartbeat_at, disk_capacity_bytes, disk_free_bytes, disk_volumes_bytes, disk_reported_at)
-            VALUES (@Worker, 'running', @BaseUrl, now(), @Capacity, @Free, @Used, CASE WHEN @Capacity::bigint IS NULL THEN NULL ELSE now() END)
+            VALUES (@Worker, {WorkerLifecycle.Definition.InitialSql}, @BaseUrl, now(), @Capacity, @Free, @Used, CASE WHEN @Capacity::bigint IS NULL THEN NULL ELSE now() END)
             ON CONFLICT (name) DO UPDATE
             SET base_url = EXCLUDED.base_url,
                 heartbeat_at = now(),
@@ -143,10 +157,8 @@ public sealed class WorkerRepository(NpgsqlDataSource dataSource)
                 disk_free_bytes = coalesce(EXCLUDED.disk_free_bytes, workers.disk_free_bytes),
                 disk_volumes_bytes = coalesce(EXCLUDED.disk_volumes_bytes, workers.disk_volumes_bytes),
                 disk_reported_at = coalesce(EXCLUDED.disk_reported_at, workers.disk_reported_at),
-                state = CASE WHEN workers.state = 'stalled' OR (workers.state = 'landed' AND NOT @IsHeartbeat)
-                             THEN 'running' ELSE workers.state END,
-                state_changed_at = CASE WHEN workers.state = 'stalled' OR (workers.state = 'landed' AND NOT @IsHeartbeat)
-                                        THEN now() ELSE workers.state_changed_at END
+                state = CASE WHEN {ReturnsOnRegistration} THEN {Register.ToSql} ELSE workers.state END,
+                state_changed_at = CASE WHEN {ReturnsOnRegistration} THEN now() ELSE workers.state_changed_at END
             """, reported, cancellationToken, transaction));
 
         // Read after the worker's row is written (and locked): a prune or retirement that revoked the
@@ -233,11 +245,11 @@ public sealed class WorkerRepository(NpgsqlDataSource dataSource)
 
     /// <summary>Records a heartbeat; a stalled worker is running again. False when the worker is unknown.</summary>
     public Task<bool> HeartbeatAsync(string name, CancellationToken cancellationToken = default) => dataSource.UpdatesOneAsync(
-        """
+        $"""
         UPDATE workers
         SET heartbeat_at = now(),
-            state = CASE WHEN state = 'stalled' THEN 'running' ELSE state END,
-            state_changed_at = CASE WHEN state = 'stalled' THEN now() ELSE state_changed_at END
+            state = CASE WHEN {Resume.FromStatesSql("workers")} THEN {Resume.ToSql} ELSE state END,
+            state_changed_at = CASE WHEN {Resume.FromStatesSql("workers")} THEN now() ELSE state_changed_at END
         WHERE name = @name
         """, new { name }, cancellationToken);
 
@@ -246,7 +258,7 @@ public sealed class WorkerRepository(NpgsqlDataSource dataSource)
     /// containers the collector marks it landed. False when it is unknown or not running.
     /// </summary>
     public Task<bool> LandAsync(string name, CancellationToken cancellationToken = default) => dataSource.UpdatesOneAsync(
-        "UPDATE workers SET state = 'landing', state_changed_at = now() WHERE name = @name AND state IN ('running', 'landing')",
+        $"UPDATE workers w SET {Land.SetStateSql} WHERE w.name = @name AND {Land.FromStatesSql("w")}",
         new { name }, cancellationToken);
 
     /// <summary>
@@ -254,7 +266,7 @@ public sealed class WorkerRepository(NpgsqlDataSource dataSource)
     /// deletes it and, by cascade, its volumes. False when it is unknown or already landed.
     /// </summary>
     public Task<bool> RetireAsync(string name, CancellationToken cancellationToken = default) => dataSource.UpdatesOneAsync(
-        "UPDATE workers SET state = 'retiring', state_changed_at = now() WHERE name = @name AND state IN ('running', 'landing', 'retiring', 'stalled')",
+        $"UPDATE workers w SET {Retire.SetStateSql} WHERE w.name = @name AND {Retire.FromStatesSql("w")}",
         new { name }, cancellationToken);
 
     /// <summary>
@@ -288,7 +300,7 @@ public sealed class WorkerRepository(NpgsqlDataSource dataSource)
             new { name, force }, cancellationToken), cancellationToken);
 
     /// <summary>Which workers a prune takes: stalled or landed ones, any with @force.</summary>
-    private const string Prunable = "(@force OR w.state IN ('stalled', 'landed'))";
+    private static readonly string Prunable = $"(@force OR {Prune.FromStatesSql("w")})";
 
     private async Task<PruneOutcome> OutcomeAsync(string name, long? volumes, CancellationToken cancellationToken)
     {
@@ -300,7 +312,7 @@ public sealed class WorkerRepository(NpgsqlDataSource dataSource)
         var worker = await FindAsync(name, cancellationToken);
         return new PruneOutcome(false, 0, worker is null
             ? $"no worker named '{name}'"
-            : $"worker '{name}' is {worker.State.ToDb()}: only stalled or landed workers can be pruned (land or retire it first)");
+            : $"worker '{name}' is {worker.State.ToDb()}: only {Prune.FromLabels} workers can be pruned (land or retire it first)");
     }
 
     public async Task<Worker?> FindAsync(string name, CancellationToken cancellationToken = default) =>

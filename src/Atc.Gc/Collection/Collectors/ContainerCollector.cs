@@ -1,3 +1,4 @@
+using Atc.Gc.Lifecycle;
 using Atc.Gc.Model;
 
 namespace Atc.Gc.Collection.Collectors;
@@ -12,6 +13,10 @@ namespace Atc.Gc.Collection.Collectors;
 /// </summary>
 public sealed class ContainerCollector : ICollector
 {
+    private static readonly RowTransition<ContainerState, ContainerTrigger> Fail = ContainerLifecycle.Definition.For(ContainerTrigger.Fail);
+    private static readonly RowTransition<ContainerState, ContainerTrigger> Destroy = ContainerLifecycle.Definition.For(ContainerTrigger.Destroy);
+    private static readonly RowTransition<ContainerState, ContainerTrigger> Remove = ContainerLifecycle.Definition.For(ContainerTrigger.Remove);
+
     public string Name => "containers";
 
     public async Task CollectAsync(CollectionPass pass, CollectorTally tally, CancellationToken cancellationToken)
@@ -25,17 +30,17 @@ public sealed class ContainerCollector : ICollector
         tally.Add(await ChunkedStatement.RunAsync(db, DeleteDestroyingContainers, null, batch, cancellationToken), "deleted");
     }
 
-    private const string FailStuckContainers =
+    private static readonly string FailStuckContainers =
         $"""
         WITH candidate AS (
             SELECT c.id
             FROM containers c
-            WHERE c.state = 'creating' AND c.state_changed_at < now() - @timeoutSeconds * interval '1 second' AND c.id > @after
+            WHERE {Fail.FromStatesSql("c")} AND c.state_changed_at < now() - @timeoutSeconds * interval '1 second' AND c.id > @after
             ORDER BY c.id
             LIMIT @limit
             FOR UPDATE SKIP LOCKED
         ), changed AS (
-            UPDATE containers c SET state = 'failed', state_changed_at = now()
+            UPDATE containers c SET {Fail.SetStateSql}
             FROM candidate x WHERE c.id = x.id
             RETURNING c.id
         )
@@ -50,8 +55,8 @@ public sealed class ContainerCollector : ICollector
             JOIN workers w ON w.name = c.worker_name
             WHERE c.id > @after
               AND {WorkerStates.CollectableSql("w")}
-              AND c.state IN ('creating', 'created', 'failed')
-              AND (c.state = 'failed'
+              AND {Destroy.FromStatesSql("c")}
+              AND (c.state = '{ContainerState.Failed.ToDb()}'
                    OR (c.build_id IS NULL AND c.resource_config_id IS NULL)
                    OR (c.build_id IS NULL AND c.created_at < now() - @checkLifetimeSeconds * interval '1 second')
                    OR EXISTS (SELECT 1 FROM builds b WHERE b.id = c.build_id AND b.released_at IS NOT NULL))
@@ -59,19 +64,19 @@ public sealed class ContainerCollector : ICollector
             LIMIT @limit
             FOR UPDATE OF c SKIP LOCKED
         ), changed AS (
-            UPDATE containers c SET state = 'destroying', state_changed_at = now()
+            UPDATE containers c SET {Destroy.SetStateSql}
             FROM candidate x WHERE c.id = x.id
             RETURNING c.id
         )
         {ChunkedStatement.Tally}
         """;
 
-    private const string DeleteDestroyingContainers =
+    private static readonly string DeleteDestroyingContainers =
         $"""
         WITH candidate AS (
             SELECT c.id
             FROM containers c
-            WHERE c.state = 'destroying' AND c.id > @after
+            WHERE {Remove.FromStatesSql("c")} AND c.id > @after
             ORDER BY c.id
             LIMIT @limit
             FOR UPDATE SKIP LOCKED

@@ -1,4 +1,6 @@
 using Atc.Gc.Database;
+using Atc.Gc.Lifecycle;
+using Atc.Gc.Model;
 using Dapper;
 
 namespace Atc.Gc.Collection.Collectors;
@@ -20,6 +22,10 @@ namespace Atc.Gc.Collection.Collectors;
 /// </summary>
 public sealed class WorkerCollector : ICollector
 {
+    private static readonly RowTransition<WorkerState, WorkerTrigger> Stall = WorkerLifecycle.Definition.For(WorkerTrigger.Stall);
+    private static readonly RowTransition<WorkerState, WorkerTrigger> FinishLanding = WorkerLifecycle.Definition.For(WorkerTrigger.FinishLanding);
+    private static readonly RowTransition<WorkerState, WorkerTrigger> FinishRetiring = WorkerLifecycle.Definition.For(WorkerTrigger.FinishRetiring);
+
     public string Name => "workers";
 
     public async Task CollectAsync(CollectionPass pass, CollectorTally tally, CancellationToken cancellationToken)
@@ -28,7 +34,7 @@ public sealed class WorkerCollector : ICollector
         ArgumentNullException.ThrowIfNull(tally);
         await using var db = await pass.ConnectAsync(cancellationToken);
         var examined = await db.Connection.ExecuteScalarAsync<long>(Sql.Command(
-            "SELECT count(*) FROM workers WHERE state IN ('running', 'landing', 'retiring')", null, cancellationToken));
+            $"SELECT count(*) FROM workers w WHERE {WorkerStates.CollectableSql("w")}", null, cancellationToken));
         tally.AddExamined(examined);
 
         var stalled = await db.Connection.ExecuteAsync(Sql.Command(
@@ -36,11 +42,11 @@ public sealed class WorkerCollector : ICollector
         tally.AddChanged(stalled);
         tally.Add("stalled", stalled);
 
-        foreach (var (detail, state, decide) in new[] { ("landed", "landing", LandDrainedWorkers), ("retired", "retiring", DeleteRetiredWorkers) })
+        foreach (var (detail, transition, decide) in new[] { ("landed", FinishLanding, LandDrainedWorkers), ("retired", FinishRetiring, DeleteRetiredWorkers) })
         {
             var changed = await db.InTransactionAsync(async () =>
             {
-                var names = (await db.Connection.QueryAsync<string>(Sql.Command(LockWorkers, new { state }, cancellationToken))).ToArray();
+                var names = (await db.Connection.QueryAsync<string>(Sql.Command(LockWorkers(transition), null, cancellationToken))).ToArray();
                 return names.Length == 0 ? 0 : await db.Connection.ExecuteAsync(Sql.Command(decide, new { names }, cancellationToken));
             }, cancellationToken);
             tally.AddChanged(changed);
@@ -48,14 +54,15 @@ public sealed class WorkerCollector : ICollector
         }
     }
 
-    private const string StallSilentWorkers =
-        """
-        UPDATE workers SET state = 'stalled', state_changed_at = now()
-        WHERE state = 'running' AND heartbeat_at < now() - @stallSeconds * interval '1 second'
+    private static readonly string StallSilentWorkers =
+        $"""
+        UPDATE workers w SET {Stall.SetStateSql}
+        WHERE {Stall.FromStatesSql("w")} AND w.heartbeat_at < now() - @stallSeconds * interval '1 second'
         """;
 
-    private const string LockWorkers =
-        "SELECT name FROM workers WHERE state = @state::worker_state ORDER BY name FOR UPDATE SKIP LOCKED";
+    /// <summary>Locks the workers that may take <paramref name="transition"/>, skipping those locked already.</summary>
+    private static string LockWorkers(RowTransition<WorkerState, WorkerTrigger> transition) =>
+        $"SELECT w.name FROM workers w WHERE {transition.FromStatesSql("w")} ORDER BY w.name FOR UPDATE SKIP LOCKED";
 
     /// <summary>True for the worker <c>w</c> when no running build has a container on it.</summary>
     private const string Drained =
@@ -64,18 +71,18 @@ public sealed class WorkerCollector : ICollector
                     WHERE c.worker_name = w.name AND NOT b.completed)
         """;
 
-    private const string LandDrainedWorkers =
+    private static readonly string LandDrainedWorkers =
         $"""
-        UPDATE workers w SET state = 'landed', state_changed_at = now()
-        WHERE w.name = ANY(@names) AND w.state = 'landing' AND {Drained}
+        UPDATE workers w SET {FinishLanding.SetStateSql}
+        WHERE w.name = ANY(@names) AND {FinishLanding.FromStatesSql("w")} AND {Drained}
         """;
 
     /// <summary>Deletes the drained retiring workers and, in the same statement, revokes their tokens (bumps their generations).</summary>
-    private const string DeleteRetiredWorkers =
+    private static readonly string DeleteRetiredWorkers =
         $"""
         WITH retired AS (
             DELETE FROM workers w
-            WHERE w.name = ANY(@names) AND w.state = 'retiring' AND {Drained}
+            WHERE w.name = ANY(@names) AND {FinishRetiring.FromStatesSql("w")} AND {Drained}
             RETURNING w.name
         )
         INSERT INTO worker_credentials (name, generation, rotated_at)

@@ -7,7 +7,7 @@ namespace Atc.Gc.Workers;
 /// <summary>
 /// Per-worker tokens derived from one orchestrator secret: HMAC-SHA256(secret, worker name and the
 /// name's token generation). The orchestrator needs only the secret and the generation
-/// (<see cref="WorkerCredentials"/>, in the database) to call any agent and to check any agent's
+/// (<c>WorkerCredentials</c>, in the database) to call any agent and to check any agent's
 /// calls; a token is good for one worker name and one generation, so a worker cannot act for another,
 /// and bumping the generation (pruning the worker, completing its retirement, or
 /// <c>atc-gc worker-token NAME --rotate</c>) revokes the old token without changing the secret for
