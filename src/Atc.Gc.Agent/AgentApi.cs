@@ -9,7 +9,7 @@ using Microsoft.Extensions.Options;
 
 namespace Atc.Gc.Agent;
 
-/// <summary>The agent's HTTP routes (see <see cref="VolumeProtocol"/>), <c>/health</c> and <c>/metrics</c>.</summary>
+/// <summary>The agent's HTTP routes (see <see cref="VolumeProtocol"/>); health and <c>/metrics</c> are the host's defaults.</summary>
 public static class AgentApi
 {
     private const int MaxProperties = 64;
@@ -17,8 +17,6 @@ public static class AgentApi
 
     public static IEndpointRouteBuilder MapAgentApi(this IEndpointRouteBuilder routes)
     {
-        routes.MapGet("/health", (VolumeStore store, AgentLoops loops) => Results.Json(AgentHealth.Of(store, loops), VolumeProtocol.Json));
-
         var volumes = routes.MapGroup("/volumes").AddEndpointFilter(RequireToken);
         volumes.MapPost("/", CreateAsync);
         volumes.MapGet("/", (VolumeStore store) => Results.Ok(new VolumeListResponse([.. store.List().Select(ToDto)])));

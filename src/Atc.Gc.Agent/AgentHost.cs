@@ -2,7 +2,10 @@ using Atc.Gc.Agent.Drivers;
 using Atc.Gc.Agent.Storage;
 using Atc.Gc.Hosting;
 using Atc.Gc.Web;
+using Atc.Gc.Web.Hosting;
+using Atc.Gc.Workers;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -12,7 +15,8 @@ namespace Atc.Gc.Agent;
 
 /// <summary>
 /// Builds the worker agent: Kestrel on <see cref="AgentOptions.Listen"/>, the volume API, the store with
-/// its driver and background loops (reaper, sizes), the orchestrator link, <c>/health</c> and <c>/metrics</c>.
+/// its driver and background loops (reaper, sizes), the orchestrator link, health (<c>/health/ready</c> and <c>/health</c>:
+/// <see cref="AgentHealth"/>, never walking the disk; <c>/health/live</c>) and <c>/metrics</c>.
 /// </summary>
 public static class AgentHost
 {
@@ -21,7 +25,7 @@ public static class AgentHost
         var options = new AgentOptions();
         configuration.GetSection(AgentOptions.Section).Bind(options);
 
-        var builder = WebHostSetup.CreateBuilder(configuration, options.Listen, options.MaxRequestBytes, logging);
+        var builder = HostDefaults.CreateBuilder(configuration, options.Listen, options.MaxRequestBytes, logging, host => host.AddAtcGcAgentTelemetry());
         builder.Services.AddOptions<AgentOptions>()
             .Bind(configuration.GetSection(AgentOptions.Section))
             .ValidateDataAnnotations()
@@ -46,12 +50,11 @@ public static class AgentHost
             provider.GetRequiredService<ILogger<VolumeReporter>>()));
         builder.Services.AddHostedService<StoreMaintenance>();
         builder.Services.AddHostedService(provider => provider.GetRequiredService<VolumeReporter>());
-        builder.AddAtcGcAgentTelemetry();
 
         var app = builder.Build();
         app.UseProblemAnswers();
         app.MapAgentApi();
-        app.MapPrometheusScrapingEndpoint("/metrics");
+        app.MapDefaultEndpoints(readiness: (VolumeStore store, AgentLoops loops) => Results.Json(AgentHealth.Of(store, loops), VolumeProtocol.Json));
 
         // Before listening: choose the driver, read the volumes, mount them again, finish what a crash interrupted.
         var store = app.Services.GetRequiredService<VolumeStore>();

@@ -1,12 +1,10 @@
-using System.Text.Json;
 using Atc.Gc.Collection;
 using Atc.Gc.Web;
+using Atc.Gc.Web.Hosting;
 using Atc.Gc.Workers;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -15,8 +13,8 @@ using Npgsql;
 namespace Atc.Gc.Server;
 
 /// <summary>
-/// Builds the orchestrator: the collector running in the background, the worker API, <c>/health</c>
-/// (collector and database) and <c>/metrics</c> (Prometheus text of the collector's meter).
+/// Builds the orchestrator: the collector running in the background, the worker API, health
+/// (<c>/health/live</c>, <c>/health/ready</c>: collector and database) and <c>/metrics</c> (Prometheus text of the collector's meter).
 /// The database must already be migrated (<see cref="Database.AtcGcDatabase.OpenAsync"/> does it).
 /// </summary>
 public static class OrchestratorHost
@@ -26,7 +24,8 @@ public static class OrchestratorHost
         var options = new OrchestratorOptions();
         configuration.GetSection(OrchestratorOptions.Section).Bind(options);
 
-        var builder = WebHostSetup.CreateBuilder(configuration, options.Listen, Math.Max(options.MaxReportBytes, options.MaxRequestBytes), logging);
+        var builder = HostDefaults.CreateBuilder(
+            configuration, options.Listen, Math.Max(options.MaxReportBytes, options.MaxRequestBytes), logging, host => host.AddAtcGcOrchestratorTelemetry());
         builder.Services.AddOptions<OrchestratorOptions>()
             .Bind(configuration.GetSection(OrchestratorOptions.Section))
             .ValidateDataAnnotations()
@@ -42,7 +41,6 @@ public static class OrchestratorHost
         builder.Services.AddHealthChecks()
             .AddCheck<DatabaseHealthCheck>("database")
             .AddCheck<HeldWorkersHealthCheck>("held-workers");
-        builder.AddAtcGcOrchestratorTelemetry();
 
         var app = builder.Build();
 
@@ -54,18 +52,7 @@ public static class OrchestratorHost
             app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? []));
         app.UseProblemAnswers();
         app.MapWorkerApi();
-        app.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = WriteHealthAsync });
-        app.MapPrometheusScrapingEndpoint("/metrics");
+        app.MapDefaultEndpoints();
         return app;
-    }
-
-    private static Task WriteHealthAsync(HttpContext context, Microsoft.Extensions.Diagnostics.HealthChecks.HealthReport report)
-    {
-        context.Response.ContentType = "application/json";
-        return context.Response.WriteAsync(JsonSerializer.Serialize(new
-        {
-            status = report.Status.ToString(),
-            checks = report.Entries.ToDictionary(e => e.Key, e => new { status = e.Value.Status.ToString(), description = e.Value.Description, data = e.Value.Data }),
-        }));
     }
 }

@@ -2,33 +2,22 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Atc.Gc.Web;
 
-/// <summary>How both hosts (agent and orchestrator) start building: Kestrel on one address (http or https), a body limit, problem+json errors.</summary>
+/// <summary>The web plumbing of both hosts (agent and orchestrator): Kestrel on one address (http or https), a body limit, problem+json errors.</summary>
 public static class WebHostSetup
 {
-    public static WebApplicationBuilder CreateBuilder(
-        IConfiguration configuration, string listen, long maxRequestBodyBytes, Action<ILoggingBuilder>? logging)
+    /// <summary>Kestrel on <paramref name="listen"/> with a body limit, and problem+json answers; see <see cref="Hosting.HostDefaults.CreateBuilder"/>.</summary>
+    internal static void UseKestrel(WebApplicationBuilder builder, string listen, long maxRequestBodyBytes)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Configuration.AddConfiguration(configuration);
-        if (logging is not null)
-        {
-            builder.Logging.ClearProviders();
-            logging(builder.Logging);
-        }
-
         // HTTPS from configuration: an https:// listen address serves the certificate of
         // Kestrel:Certificates:Default (Path and Password for PFX, or Path and KeyPath for PEM).
         builder.WebHost.UseKestrelHttpsConfiguration();
         builder.WebHost.UseUrls(listen);
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = maxRequestBodyBytes);
         builder.Services.AddProblemDetails();
-        return builder;
     }
 
     /// <summary>Turns unhandled exceptions and bodiless error statuses into problem+json answers.</summary>

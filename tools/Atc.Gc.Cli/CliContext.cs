@@ -1,12 +1,13 @@
 using System.CommandLine;
 using Atc.Gc.Database;
 using Atc.Gc.Embedded;
+using Atc.Gc.Web.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 
 namespace Atc.Gc.Cli;
 
-/// <summary>What every command shares: the --database and --embedded options, configuration and logging to stderr.</summary>
+/// <summary>What every command shares: the --database, --embedded, --config and --verbose options, settings and logging.</summary>
 public sealed class CliContext
 {
     public Option<string?> Database { get; } = new("--database")
@@ -27,56 +28,34 @@ public sealed class CliContext
         Recursive = true,
     };
 
-    /// <summary>appsettings.json in the working directory, then environment variables (<c>Collector__Interval</c>, ...).</summary>
-    public IConfiguration Configuration { get; } = BuildConfiguration();
-
-    /// <summary>Shorthands that operators set as plain environment variables.</summary>
-    private static readonly Dictionary<string, string> Shorthands = new(StringComparer.Ordinal)
+    public Option<string?> Config { get; } = new("--config")
     {
-        ["ATC_GC_WORKER_SECRET"] = "Workers:TokenSecret",
+        Description = "A JSON settings file, above appsettings.json and appsettings.{Environment}.json, below the environment and options",
+        Recursive = true,
     };
 
-    private static IConfiguration BuildConfiguration()
+    /// <summary>
+    /// The command's settings (see <see cref="HostConfiguration"/>): built-in defaults (the logging of a
+    /// <paramref name="host"/> or of a short command), the appsettings files, <c>--config</c>, the
+    /// environment, and <paramref name="options"/> — the command's own options that were given — with
+    /// <c>--verbose</c> on top.
+    /// </summary>
+    public IConfiguration Settings(ParseResult parse, IEnumerable<KeyValuePair<string, string?>>? options = null, bool host = false)
     {
-        var shorthand = Shorthands
-            .Select(s => (Key: s.Value, Value: Environment.GetEnvironmentVariable(s.Key)))
-            .Where(s => !string.IsNullOrEmpty(s.Value))
-            .ToDictionary(s => s.Key, s => s.Value);
-        return new ConfigurationBuilder()
-            .AddJsonFile("appsettings.json", optional: true)
-            .AddInMemoryCollection(shorthand)
-            .AddEnvironmentVariables()
-            .Build();
+        ArgumentNullException.ThrowIfNull(parse);
+        var commandLine = (options ?? []).Concat(parse.GetValue(Verbose) ? HostLogging.Verbose : []);
+        try
+        {
+            return HostConfiguration.Build(parse.GetValue(Config), commandLine, host ? HostLogging.ForHosts : HostLogging.ForCommands);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or InvalidDataException or FormatException)
+        {
+            throw new UsageException(ex is FileNotFoundException ? ex.Message : $"--config: {ex.Message}", ex);
+        }
     }
 
-    public ILoggerFactory CreateLoggerFactory(ParseResult parse) => LoggerFactory.Create(logging => logging
-        .AddSimpleConsole(console =>
-        {
-            console.SingleLine = true;
-            console.TimestampFormat = "HH:mm:ss ";
-        })
-        .AddFilter(level => level >= (parse.GetValue(Verbose) ? LogLevel.Debug : LogLevel.Warning))
-        .AddFilter("Npgsql", LogLevel.Warning)
-        .AddFilter("FluentMigrator", parse.GetValue(Verbose) ? LogLevel.Information : LogLevel.Warning)
-        .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
-
-    /// <summary>Logging for long-running hosts (serve, worker, demo): one line per event on stdout, information and up.</summary>
-    public void ConfigureHostLogging(ILoggingBuilder logging, ParseResult parse)
-    {
-        ArgumentNullException.ThrowIfNull(logging);
-        var verbose = parse.GetValue(Verbose);
-        logging.AddSimpleConsole(console =>
-        {
-            console.SingleLine = true;
-            console.TimestampFormat = "HH:mm:ss ";
-        });
-        logging.SetMinimumLevel(verbose ? LogLevel.Debug : LogLevel.Information);
-        logging.AddFilter("Microsoft", verbose ? LogLevel.Information : LogLevel.Warning);
-        logging.AddFilter("System.Net.Http", LogLevel.Warning);
-        // Each failed attempt is logged by the collector as one line; the resilience pipeline's own events only with --verbose.
-        logging.AddFilter("Polly", verbose ? LogLevel.Warning : LogLevel.None);
-        logging.AddFilter("Npgsql", LogLevel.Warning);
-    }
+    /// <summary>Logging to stderr for a short command, as its settings say.</summary>
+    public ILoggerFactory CreateLoggerFactory(ParseResult parse) => HostLogging.CreateFactory(Settings(parse));
 
     /// <summary>
     /// The database the command line and configuration name: a connection string, or the embedded cluster
@@ -85,7 +64,7 @@ public sealed class CliContext
     public DatabaseChoice? ChooseDatabase(ParseResult parse)
     {
         ArgumentNullException.ThrowIfNull(parse);
-        var connectionString = DatabaseSettings.Resolve(parse.GetValue(Database), Configuration);
+        var connectionString = DatabaseSettings.Resolve(parse.GetValue(Database), Settings(parse));
         if (!parse.GetValue(Embedded))
         {
             return connectionString is null ? null : DatabaseChoice.Server(connectionString);
@@ -122,6 +101,14 @@ public sealed class CliContext
     /// <summary>Opens (and migrates) the database the command line or configuration names; see <see cref="RequireDatabase"/>.</summary>
     public Task<AtcGcDatabase> OpenDatabaseAsync(ParseResult parse, ILoggerFactory loggerFactory, CancellationToken cancellationToken) =>
         OpenDatabaseAsync(RequireDatabase(parse), loggerFactory, cancellationToken);
+
+    /// <summary>
+    /// Opens the database the command line or configuration names without migrating it or starting the
+    /// embedded cluster (every command but migrate, serve, collect and demo): an older schema, or an
+    /// embedded cluster not running, is one line and exit code 3.
+    /// </summary>
+    public Task<AtcGcDatabase> OpenExistingDatabaseAsync(ParseResult parse, ILoggerFactory loggerFactory, CancellationToken cancellationToken) =>
+        AtcGcDatabase.OpenExistingAsync(RequireDatabase(parse).ConnectionString, new EmbeddedPostgresOptions { JoinOnly = true }, loggerFactory, cancellationToken);
 
     /// <summary>Opens (and migrates) the chosen database, starting the embedded cluster only when that is the choice.</summary>
     public static Task<AtcGcDatabase> OpenDatabaseAsync(DatabaseChoice database, ILoggerFactory loggerFactory, CancellationToken cancellationToken)

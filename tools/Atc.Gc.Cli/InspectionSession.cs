@@ -5,7 +5,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Atc.Gc.Cli;
 
-/// <summary>A database opened for one command, with its inspector.</summary>
+/// <summary>A database opened for one command, with its inspector: never migrated, and an embedded cluster only joined when running.</summary>
 public sealed class InspectionSession(AtcGcDatabase database, ILoggerFactory loggerFactory) : IAsyncDisposable
 {
     public AtcGcDatabase Database { get; } = database;
@@ -29,7 +29,7 @@ public static class InspectionSessionExtensions
         var loggerFactory = context.CreateLoggerFactory(parse);
         try
         {
-            return new InspectionSession(await context.OpenDatabaseAsync(parse, loggerFactory, cancellationToken), loggerFactory);
+            return new InspectionSession(await context.OpenExistingDatabaseAsync(parse, loggerFactory, cancellationToken), loggerFactory);
         }
         catch
         {

@@ -8,6 +8,7 @@ var root = new RootCommand("atc-gc: volume lifecycle and garbage collection for 
     context.Database,
     context.Embedded,
     context.Verbose,
+    context.Config,
 };
 root.Subcommands.Add(MigrateCommand.Create(context));
 root.Subcommands.Add(StatesCommand.Create());

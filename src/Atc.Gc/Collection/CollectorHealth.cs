@@ -4,9 +4,17 @@ using Microsoft.Extensions.Options;
 namespace Atc.Gc.Collection;
 
 /// <summary>How the last passes went, for the health check and for operators.</summary>
-public sealed class CollectorHealth
+public sealed class CollectorHealth(TimeProvider time)
 {
     private readonly Lock sync = new();
+
+    public CollectorHealth()
+        : this(TimeProvider.System)
+    {
+    }
+
+    /// <summary>When this process's collector came to be: a pass is expected within <see cref="CollectorOptions.StaleAfter"/> of it.</summary>
+    public DateTimeOffset CreatedAt { get; } = time.GetUtcNow();
 
     public DateTimeOffset? LastPassAt { get; private set; }
 
@@ -50,8 +58,11 @@ public sealed class CollectorHealth
     }
 }
 
-/// <summary>Unhealthy once <see cref="CollectorOptions.UnhealthyAfterFailedPasses"/> passes in a row had a failing collector; degraded after one.</summary>
-public sealed class CollectorHealthCheck(CollectorHealth health, IOptions<CollectorOptions> options) : IHealthCheck
+/// <summary>
+/// Unhealthy once <see cref="CollectorOptions.UnhealthyAfterFailedPasses"/> passes in a row had a failing
+/// collector (degraded after one), or when no pass has finished for <see cref="CollectorOptions.StaleAfter"/>.
+/// </summary>
+public sealed class CollectorHealthCheck(CollectorHealth health, IOptions<CollectorOptions> options, TimeProvider? time = null) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
@@ -60,7 +71,15 @@ public sealed class CollectorHealthCheck(CollectorHealth health, IOptions<Collec
             ["consecutiveFailedPasses"] = health.ConsecutiveFailedPasses,
             ["lastPassAt"] = health.LastPassAt?.ToString("O") ?? "never",
             ["lastSuccessfulPassAt"] = health.LastSuccessfulPassAt?.ToString("O") ?? "never",
+            ["failingCollectors"] = health.LastError ?? "none",
+            ["paused"] = health.Paused is not null,
         };
+        var quiet = (time ?? TimeProvider.System).GetUtcNow() - (health.LastPassAt ?? health.CreatedAt);
+        if (quiet > options.Value.StaleAfter)
+        {
+            return Task.FromResult(HealthCheckResult.Unhealthy(
+                $"no collection pass has finished for {quiet.TotalSeconds:F0} s (Collector:StaleAfter is {options.Value.StaleAfter})", data: data));
+        }
         if (health.Paused is { } paused)
         {
             data["pausedBy"] = paused.PausedBy ?? "unknown";

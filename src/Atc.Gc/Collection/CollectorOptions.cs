@@ -84,6 +84,9 @@ public sealed class CollectorOptions : IValidatableObject
     [Range(1, 64)]
     public int MaxConcurrentRequestsPerWorker { get; set; } = 2;
 
+    /// <summary>The health check (readiness) turns unhealthy when no pass has finished for this long.</summary>
+    public TimeSpan StaleAfter { get; set; } = TimeSpan.FromMinutes(10);
+
     /// <summary>The health check turns unhealthy after this many passes in a row had a failing collector.</summary>
     [Range(1, 1000)]
     public int UnhealthyAfterFailedPasses { get; set; } = 3;
@@ -93,6 +96,7 @@ public sealed class CollectorOptions : IValidatableObject
         foreach (var (name, value, minimum) in new (string, TimeSpan, TimeSpan)[]
                  {
                      (nameof(Interval), Interval, TimeSpan.FromMilliseconds(100)),
+                     (nameof(StaleAfter), StaleAfter, TimeSpan.FromSeconds(1)),
                      (nameof(SignalDebounce), SignalDebounce, TimeSpan.Zero),
                      (nameof(FailedBuildGrace), FailedBuildGrace, TimeSpan.Zero),
                      (nameof(OneOffBuildGrace), OneOffBuildGrace, TimeSpan.Zero),

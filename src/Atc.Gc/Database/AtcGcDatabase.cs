@@ -69,15 +69,51 @@ public sealed class AtcGcDatabase : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Opens the database without migrating it (a read-only command): joins the embedded cluster only
+    /// when it is running (<paramref name="embedded"/> with <see cref="EmbeddedPostgresOptions.JoinOnly"/>),
+    /// and refuses a schema older than <see cref="SchemaVersion.Needed"/>, naming the version needed.
+    /// </summary>
+    public static async Task<AtcGcDatabase> OpenExistingAsync(
+        string? connectionString, EmbeddedPostgresOptions? embedded, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
+    {
+        loggerFactory ??= NullLoggerFactory.Instance;
+        var cluster = connectionString is null
+            ? await EmbeddedPostgres.StartAsync(
+                embedded ?? throw new ArgumentNullException(nameof(embedded)), loggerFactory.CreateLogger<EmbeddedPostgres>(), cancellationToken)
+            : null;
+        connectionString ??= cluster!.ConnectionString;
+        var dataSource = CreateDataSource(connectionString, loggerFactory);
+        try
+        {
+            var builder = new NpgsqlConnectionStringBuilder(connectionString);
+            var version = await DescribeFailureAsync(
+                () => SchemaVersion.RequireAsync(dataSource, $"{builder.Host}:{builder.Port}/{builder.Database}", cancellationToken), builder);
+            return new AtcGcDatabase(connectionString, dataSource, cluster, new MigrationReport([], version));
+        }
+        catch
+        {
+            await dataSource.DisposeAsync();
+            if (cluster is not null)
+            {
+                await cluster.DisposeAsync();
+            }
+
+            throw;
+        }
+    }
+
     private static async Task<AtcGcDatabase> OpenCoreAsync(
         string connectionString, EmbeddedPostgres? embedded, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
         var report = await MigrateAsync(connectionString, loggerFactory, cancellationToken);
-        var dataSource = new NpgsqlDataSourceBuilder(connectionString) { Name = "atc-gc" }
+        return new AtcGcDatabase(connectionString, CreateDataSource(connectionString, loggerFactory), embedded, report);
+    }
+
+    private static NpgsqlDataSource CreateDataSource(string connectionString, ILoggerFactory loggerFactory) =>
+        new NpgsqlDataSourceBuilder(connectionString) { Name = "atc-gc" }
             .UseLoggerFactory(loggerFactory)
             .Build();
-        return new AtcGcDatabase(connectionString, dataSource, embedded, report);
-    }
 
     /// <summary>Applies migrations, turning "cannot connect" into one clear line.</summary>
     public static async Task<MigrationReport> MigrateAsync(
@@ -93,9 +129,15 @@ public sealed class AtcGcDatabase : IAsyncDisposable
             throw new DatabaseUnavailableException($"the database connection string is malformed: {ex.Message}", ex);
         }
 
+        return await DescribeFailureAsync(() => DatabaseMigrator.MigrateAsync(connectionString, loggerFactory, cancellationToken), builder);
+    }
+
+    /// <summary>Runs <paramref name="work"/> against the database, turning "cannot connect" into one clear line.</summary>
+    private static async Task<T> DescribeFailureAsync<T>(Func<Task<T>> work, NpgsqlConnectionStringBuilder builder)
+    {
         try
         {
-            return await DatabaseMigrator.MigrateAsync(connectionString, loggerFactory, cancellationToken);
+            return await work();
         }
         catch (Exception ex) when (IsConnectionProblem(ex))
         {

@@ -68,6 +68,11 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         logger ??= NullLogger.Instance;
         var binaries = PostgresBinaries.Locate();
         var directory = Path.GetFullPath(options.Directory ?? EmbeddedPostgresOptions.DefaultDirectory());
+        if (options.JoinOnly)
+        {
+            return await JoinAsync(binaries, options, directory, logger, cancellationToken);
+        }
+
         PrivateDirectory.Ensure(directory);
         await ServerProcess.LetServerTraverseAsync(directory, cancellationToken);
 
@@ -125,6 +130,22 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         }
 
         return server;
+    }
+
+    /// <summary>The cluster in <paramref name="directory"/> when it is running, shared and never stopped by this process.</summary>
+    private static async Task<EmbeddedPostgres> JoinAsync(
+        PostgresBinaries binaries, EmbeddedPostgresOptions options, string directory, ILogger logger, CancellationToken cancellationToken)
+    {
+        var data = Path.Combine(directory, "data");
+        var running = File.Exists(Path.Combine(data, "PG_VERSION")) ? await RunningPortAsync(binaries, data, options, cancellationToken) : null;
+        if (running is not { } port)
+        {
+            throw new EmbeddedPostgresException(
+                $"the embedded cluster in {directory} is not running, and this command does not start it: start it with 'atc-gc migrate --embedded' or 'atc-gc serve --embedded'");
+        }
+
+        logger.LogInformation("Embedded PostgreSQL running on socket {Socket} (shared), data in {Directory}", SocketFile(directory, port), data);
+        return new EmbeddedPostgres(binaries, options, directory, port, ownsServer: false, logger);
     }
 
     /// <summary>

@@ -28,6 +28,12 @@ public sealed class EmbeddedPostgresOptions
     /// </summary>
     public bool Ephemeral { get; set; }
 
+    /// <summary>
+    /// Only use a cluster that is already running (a read-only command): never initialize, start,
+    /// adopt or stop it, nor create its database; one not running is an <see cref="EmbeddedPostgresException"/>.
+    /// </summary>
+    public bool JoinOnly { get; set; }
+
     /// <summary>How long to wait for the server to accept connections.</summary>
     public TimeSpan StartTimeout { get; set; } = TimeSpan.FromSeconds(60);
 

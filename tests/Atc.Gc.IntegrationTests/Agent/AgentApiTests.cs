@@ -208,6 +208,19 @@ public sealed class AgentApiTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 
+    [Fact]
+    public async Task Live_and_ready_answer_without_a_token_and_ready_is_the_agents_health()
+    {
+        using var anonymous = new HttpClient { BaseAddress = agent.BaseUrl };
+
+        var live = await anonymous.GetAsync("health/live");
+        var ready = await anonymous.GetStringAsync("health/ready");
+
+        Assert.Equal(HttpStatusCode.OK, live.StatusCode);
+        Assert.Contains("\"driver\"", ready, StringComparison.Ordinal);
+        Assert.Contains("\"status\":\"healthy\"", ready, StringComparison.Ordinal);
+    }
+
     private async Task CreateAsync(string handle)
     {
         var response = await client.PostAsJsonAsync("volumes", new CreateVolumeRequest(handle));

@@ -25,6 +25,9 @@ public sealed class DatabaseChoiceTests : IDisposable
     [Theory]
     [InlineData("serve", "--listen", "http://127.0.0.1:0")]
     [InlineData("volumes")]
+    [InlineData("workers")]
+    [InlineData("caches")]
+    [InlineData("explain", "vol-1")]
     [InlineData("collect", "--once")]
     [InlineData("collect")]
     [InlineData("migrate")]
@@ -70,16 +73,30 @@ public sealed class DatabaseChoiceTests : IDisposable
     }
 
     [Fact]
-    public async Task With_embedded_a_command_starts_the_cluster_in_the_embedded_directory_and_worker_tokens_derive_from_its_secret()
+    public async Task With_embedded_migrate_starts_the_cluster_a_listing_only_joins_it_running_and_worker_tokens_derive_from_its_secret()
     {
         var migrate = await AtcGcProcess.RunAsync(["migrate", "--embedded"], Environment(), TimeSpan.FromMinutes(2));
+        var stopped = await AtcGcProcess.RunAsync(["workers", "--embedded"], Environment(), TimeSpan.FromMinutes(2));
+        await using var serve = AtcGcProcess.Start(["serve", "--embedded", "--listen", "http://127.0.0.1:0"], Environment());
+        await Eventually.TrueAsync(() => serve.HasExited || serve.Output.Contains("listening on", StringComparison.Ordinal), "serve listens", TimeSpan.FromMinutes(1));
         var first = await AtcGcProcess.RunAsync(["worker-token", "w1", "--embedded"], Environment());
         var second = await AtcGcProcess.RunAsync(["worker-token", "w1", "--embedded"], Environment());
         var workers = await AtcGcProcess.RunAsync(["workers", "--embedded", "--json"], Environment(), TimeSpan.FromMinutes(2));
+        var running = !serve.HasExited;
+        using (var stop = System.Diagnostics.Process.Start("kill", ["-TERM", serve.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            // Stopped, not killed: serve stops the cluster it started.
+            await stop.WaitForExitAsync();
+        }
+
+        await Eventually.TrueAsync(() => serve.HasExited, "serve stops", TimeSpan.FromMinutes(1));
 
         Assert.True(migrate.ExitCode == 0, migrate.StandardError);
         Assert.Contains($"(embedded, socket in {EmbeddedDirectory}/run, data in {EmbeddedDirectory}/data)", migrate.StandardOutput, StringComparison.Ordinal);
-        Assert.Equal(0, first.ExitCode);
+        Assert.Equal(3, stopped.ExitCode);
+        Assert.Contains("is not running, and this command does not start it", Assert.Single(stopped.StandardError.Trim().Split('\n')), StringComparison.Ordinal);
+        Assert.True(running, serve.Output);
+        Assert.True(first.ExitCode == 0, first.StandardError);
         var secret = (await File.ReadAllTextAsync(Path.Combine(EmbeddedDirectory, "worker-token-secret"))).Trim();
         Assert.Equal(WorkerTokens.Derive(secret, "w1", 0), first.StandardOutput.Trim());
         Assert.Equal(first.StandardOutput, second.StandardOutput);

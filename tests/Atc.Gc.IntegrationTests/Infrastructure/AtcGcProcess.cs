@@ -58,9 +58,13 @@ public sealed class AtcGcProcess : IAsyncDisposable
         throw new FileNotFoundException($"{dll} was not found for {configuration.Name}/{framework.Name}: build {folder}/{project}");
     }
 
-    /// <summary>Starts <c>atc-gc</c> with <paramref name="arguments"/> and extra environment variables.</summary>
-    public static AtcGcProcess Start(IEnumerable<string> arguments, IDictionary<string, string?>? environment = null) =>
-        new(Process.Start(StartInfo(Binary, arguments, environment)) ?? throw new InvalidOperationException("could not start atc-gc"));
+    /// <summary>Starts <c>atc-gc</c> with <paramref name="arguments"/> and extra environment variables, in <paramref name="workingDirectory"/> when given.</summary>
+    public static AtcGcProcess Start(IEnumerable<string> arguments, IDictionary<string, string?>? environment = null, string? workingDirectory = null)
+    {
+        var start = StartInfo(Binary, arguments, environment);
+        start.WorkingDirectory = workingDirectory ?? string.Empty;
+        return new(Process.Start(start) ?? throw new InvalidOperationException("could not start atc-gc"));
+    }
 
     /// <summary>Runs <c>atc-gc</c> to completion: exit code, stdout and stderr.</summary>
     public static Task<(int ExitCode, string StandardOutput, string StandardError)> RunAsync(

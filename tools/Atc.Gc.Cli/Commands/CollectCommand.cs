@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using Atc.Gc.Collection;
+using Atc.Gc.Web.Hosting;
 using Atc.Gc.Workers;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -26,26 +27,28 @@ public static class CollectCommand
         var command = new Command("collect", "Run garbage collection: one pass with --once, else passes until stopped") { once, dryRun, json, only };
         command.SetAction(async (parse, cancellationToken) =>
         {
+            var runsUntilStopped = !parse.GetValue(once) && !parse.GetValue(dryRun);
+            var settings = context.Settings(parse, host: runsUntilStopped);
             using var loggerFactory = context.CreateLoggerFactory(parse);
             var isDryRun = parse.GetValue(dryRun);
             var names = (parse.GetValue(only) ?? []).SelectMany(n => n.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToArray();
             var target = context.RequireDatabase(parse);
             if (!isDryRun)
             {
-                RequireWorkerSecret(context);
+                RequireWorkerSecret(settings);
             }
 
             await using var database = await CliContext.OpenDatabaseAsync(target, loggerFactory, cancellationToken);
-            if (!parse.GetValue(once) && !isDryRun)
+            if (runsUntilStopped)
             {
-                return await RunUntilStoppedAsync(context, database, loggerFactory, cancellationToken);
+                return await RunUntilStoppedAsync(settings, database, loggerFactory, cancellationToken);
             }
 
             await using var services = new ServiceCollection()
                 .AddSingleton(loggerFactory)
                 .AddLogging()
                 .AddAtcGcStore(database.DataSource)
-                .AddAtcGcCollector(context.Configuration)
+                .AddAtcGcCollector(settings)
                 .BuildServiceProvider();
             var collector = services.GetRequiredService<GarbageCollector>();
             var report = await Progress.RunAsync(
@@ -72,11 +75,12 @@ public static class CollectCommand
     }
 
     private static async Task<int> RunUntilStoppedAsync(
-        CliContext context, Database.AtcGcDatabase database, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+        IConfiguration settings, Database.AtcGcDatabase database, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
         var builder = Host.CreateApplicationBuilder();
-        builder.Configuration.AddConfiguration(context.Configuration);
-        builder.Logging.ClearProviders().AddSimpleConsole(o => o.SingleLine = true);
+        builder.Configuration.Sources.Clear();
+        builder.Configuration.AddConfiguration(settings);
+        builder.Logging.UseHostLogging(builder.Configuration);
         builder.Services.AddAtcGcStore(database.DataSource).AddAtcGcCollector(builder.Configuration).AddAtcGcCollectorService();
         using var host = builder.Build();
         loggerFactory.CreateLogger("atc-gc").LogInformation("Collecting on {Database}", database.Describe());
@@ -84,9 +88,9 @@ public static class CollectCommand
         return ExitCodes.Success;
     }
 
-    private static void RequireWorkerSecret(CliContext context)
+    private static void RequireWorkerSecret(IConfiguration settings)
     {
-        var secret = context.Configuration[$"{WorkerClientOptions.Section}:{nameof(WorkerClientOptions.TokenSecret)}"];
+        var secret = settings[$"{WorkerClientOptions.Section}:{nameof(WorkerClientOptions.TokenSecret)}"];
         if (string.IsNullOrEmpty(secret))
         {
             throw new UsageException(WorkerClientOptions.MissingSecret);

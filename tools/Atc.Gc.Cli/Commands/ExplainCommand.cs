@@ -31,7 +31,7 @@ public static class ExplainCommand
                 .AddSingleton(session.LoggerFactory)
                 .AddLogging()
                 .AddAtcGcStore(session.Database.DataSource)
-                .AddAtcGcCollector(context.Configuration)
+                .AddAtcGcCollector(context.Settings(parse))
                 .BuildServiceProvider();
             VolumeState? after = null;
             await services.GetRequiredService<GarbageCollector>().RunPassAsync(

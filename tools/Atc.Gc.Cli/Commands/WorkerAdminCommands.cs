@@ -32,7 +32,7 @@ public static class WorkerAdminCommands
         {
             var worker = WorkerNames.Validate(parse.GetValue(name), "name");
             using var loggerFactory = context.CreateLoggerFactory(parse);
-            await using var database = await context.OpenDatabaseAsync(parse, loggerFactory, cancellationToken);
+            await using var database = await context.OpenExistingDatabaseAsync(parse, loggerFactory, cancellationToken);
             var workers = new WorkerRepository(database.DataSource);
             var before = await workers.FindAsync(worker, cancellationToken) ?? throw new UsageException($"no worker named '{worker}'");
             await workers.AdoptAsync(worker, cancellationToken);
@@ -55,7 +55,7 @@ public static class WorkerAdminCommands
             var worker = WorkerNames.Validate(parse.GetValue(name), "name");
             confirmation.RequireAnswerable(parse);
             using var loggerFactory = context.CreateLoggerFactory(parse);
-            await using var database = await context.OpenDatabaseAsync(parse, loggerFactory, cancellationToken);
+            await using var database = await context.OpenExistingDatabaseAsync(parse, loggerFactory, cancellationToken);
             var workers = new WorkerRepository(database.DataSource);
             return await confirmation.RunAsync(
                 parse,
@@ -87,7 +87,7 @@ public static class WorkerAdminCommands
         {
             var worker = WorkerNames.Validate(parse.GetValue(name), "name");
             using var loggerFactory = context.CreateLoggerFactory(parse);
-            await using var database = await context.OpenDatabaseAsync(parse, loggerFactory, cancellationToken);
+            await using var database = await context.OpenExistingDatabaseAsync(parse, loggerFactory, cancellationToken);
             var workers = new WorkerRepository(database.DataSource);
             if (!await change(workers, worker, cancellationToken))
             {

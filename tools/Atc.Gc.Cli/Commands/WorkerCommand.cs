@@ -2,9 +2,9 @@ using System.CommandLine;
 using Atc.Gc.Agent;
 using Atc.Gc.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 
 namespace Atc.Gc.Cli.Commands;
 
@@ -13,9 +13,9 @@ public static class WorkerCommand
 {
     public static Command Create(CliContext context)
     {
-        var name = new Option<string>("--name") { Description = "The worker's name", Required = true };
-        var root = new Option<string>("--root") { Description = "Directory volumes live under", Required = true };
-        var listen = new Option<string>("--listen") { Description = "Address to listen on (port 0 picks a free port)", DefaultValueFactory = _ => "http://127.0.0.1:7788" };
+        var name = new Option<string?>("--name") { Description = "The worker's name (default Agent:Name; one of the two is required)" };
+        var root = new Option<string?>("--root") { Description = "Directory volumes live under (default Agent:Root; one of the two is required)" };
+        var listen = new Option<string?>("--listen") { Description = "Address to listen on (port 0 picks a free port); default Agent:Listen, else http://127.0.0.1:7788" };
         var orchestrator = CliOptions.Url("--orchestrator", "The orchestrator's URL (register, heartbeat, report); none for a standalone agent");
         var token = new Option<string?>("--token")
         {
@@ -50,7 +50,7 @@ public static class WorkerCommand
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var settings = new Dictionary<string, string?>
+            var options = new Dictionary<string, string?>
             {
                 ["Agent:Name"] = parse.GetValue(name),
                 ["Agent:Root"] = parse.GetValue(root),
@@ -66,18 +66,15 @@ public static class WorkerCommand
             var types = parse.GetValue(resourceTypes) ?? [];
             for (var i = 0; i < types.Length; i++)
             {
-                settings[$"Agent:ResourceTypes:{i}"] = types[i];
+                options[$"Agent:ResourceTypes:{i}"] = types[i];
             }
 
-            var configuration = new ConfigurationBuilder()
-                .AddConfiguration(context.Configuration)
-                .AddInMemoryCollection(settings.Where(s => s.Value is not null))
-                .Build();
-            await using var app = AgentHost.Build(configuration, logging => context.ConfigureHostLogging(logging, parse));
+            await using var app = AgentHost.Build(context.Settings(parse, options, host: true));
             await app.StartAsync(cancellationToken);
+            var agent = app.Services.GetRequiredService<IOptions<AgentOptions>>().Value;
             Console.Out.WriteLine(
-                $"atc-gc worker '{parse.GetValue(name)}' listening on {Web.ServerAddresses.First(app.Services.GetRequiredService<IServer>())}, " +
-                $"volumes in {Path.GetFullPath(parse.GetValue(root)!)} ({app.Services.GetRequiredService<VolumeStore>().DriverName} driver)");
+                $"atc-gc worker '{agent.Name}' listening on {Web.ServerAddresses.First(app.Services.GetRequiredService<IServer>())}, " +
+                $"volumes in {Path.GetFullPath(agent.Root!)} ({app.Services.GetRequiredService<VolumeStore>().DriverName} driver)");
             await app.WaitForShutdownAsync(cancellationToken);
             return ExitCodes.Success;
         });
@@ -99,7 +96,8 @@ public static class WorkerCommand
 
     /// <summary>
     /// The worker's token: <c>--token</c> (with a warning: the command line is public), else
-    /// <c>--token-file</c> (a private file), else <c>ATC_GC_WORKER_TOKEN</c>. Never printed.
+    /// <c>--token-file</c> (a private file); else none, and the settings' <c>Agent:Token</c>
+    /// (<c>ATC_GC_WORKER_TOKEN</c>, <c>Agent__Token</c>, a settings file) is used. Never printed.
     /// </summary>
     private static string? Token(ParseResult parse, Option<string?> token, Option<string?> tokenFile)
     {
@@ -129,6 +127,6 @@ public static class WorkerCommand
             }
         }
 
-        return Environment.GetEnvironmentVariable("ATC_GC_WORKER_TOKEN");
+        return null;
     }
 }

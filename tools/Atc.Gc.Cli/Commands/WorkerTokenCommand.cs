@@ -28,9 +28,9 @@ public static class WorkerTokenCommand
             var target = context.RequireDatabase(parse);
 
             // The secret first: a refused one stops the command before anything is started.
-            var secret = WorkerSecret.Resolve(context.Configuration, target);
+            var secret = WorkerSecret.Resolve(context.Settings(parse), target);
             using var loggerFactory = context.CreateLoggerFactory(parse);
-            await using var database = await CliContext.OpenDatabaseAsync(target, loggerFactory, cancellationToken);
+            await using var database = await context.OpenExistingDatabaseAsync(parse, loggerFactory, cancellationToken);
             var credentials = new WorkerCredentials(database.DataSource);
             var generation = parse.GetValue(rotate)
                 ? await credentials.RotateAsync(worker, cancellationToken)
