@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using Atc.Gc.Lifecycle;
 using Atc.Gc.Model;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -99,14 +100,14 @@ public sealed class ClusterGauges : IHostedService
     {
         var now = timeProvider.GetUtcNow().UtcDateTime;
         return Current().Volumes
-            .Where(g => g.State == "destroying")
+            .Where(g => g.State == VolumeState.Destroying.ToDb())
             .Select(g => new Measurement<double>(Math.Max(0, (now - g.OldestChange).TotalSeconds), Worker(g.Worker)));
     }
 
     private IEnumerable<Measurement<long>> WorkersByState()
     {
         var workers = Current().Workers;
-        return Enum.GetValues<WorkerState>().Select(state => state.ToDb()).Select(label =>
+        return WorkerStates.Labels.Labels.Select(label =>
             new Measurement<long>(workers.Count(w => w.State == label), State(label)));
     }
 
