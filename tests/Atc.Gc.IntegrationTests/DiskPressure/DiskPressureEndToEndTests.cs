@@ -3,7 +3,6 @@ using Atc.Gc.Collection;
 using Atc.Gc.Collection.DiskPressure;
 using Atc.Gc.IntegrationTests.Infrastructure;
 using Atc.Gc.Scheduling;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Xunit.Abstractions;
@@ -35,7 +34,7 @@ public sealed class DiskPressureEndToEndTests(PostgresFixture fixture, ITestOutp
             ["Agent:SizeInterval"] = "00:00:00.200",
         });
         await Eventually.TrueAsync(async () => await Store.Workers.FindAsync("w1") is not null, "the agent registered");
-        await using var provider = WorkerVolumesProvider();
+        await using var provider = SchedulerVolumes.Provider(DataSource);
         var volumes = provider.GetRequiredService<WorkerVolumes>();
         PopulateVolume fetch = (volume, _, ct) => File.WriteAllBytesAsync(Path.Combine(agent.Store.DataPathOf(volume.Handle), "blob"), new byte[FileBytes], ct);
         var config = await Store.ResourceCaches.FindOrCreateConfigAsync("git", "e2e");
@@ -114,15 +113,4 @@ public sealed class DiskPressureEndToEndTests(PostgresFixture fixture, ITestOutp
         Assert.True(ready.Succeeded, ready.Detail);
         return ready.Volume!.Id;
     }
-
-    private ServiceProvider WorkerVolumesProvider() => new ServiceCollection()
-        .AddAtcGcStore(DataSource)
-        .AddAtcGcWorkerVolumes(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Workers:TokenSecret"] = CollectorHarness.Secret,
-            ["Workers:AttemptTimeout"] = "00:00:02",
-            ["Workers:TotalTimeout"] = "00:00:03",
-            ["Workers:Retries"] = "0",
-        }).Build())
-        .BuildServiceProvider();
 }
