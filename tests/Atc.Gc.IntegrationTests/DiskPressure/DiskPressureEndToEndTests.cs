@@ -23,20 +23,12 @@ public sealed class DiskPressureEndToEndTests(PostgresFixture fixture, ITestOutp
     [Fact]
     public async Task A_full_worker_loses_its_least_recently_used_kept_caches_and_settles_under_the_low_watermark()
     {
-        await using var orchestrator = await OrchestratorInstance.StartQuietAsync(DataSource, new Dictionary<string, string?>
+        await using var worker = await PressuredWorker.StartAsync(DataSource, Store, MaxBytes, new()
         {
             ["Collector:DiskPressure:HighWatermarkPercent"] = "65",
             ["Collector:DiskPressure:LowWatermarkPercent"] = "45",
-        });
-        await using var agent = await AgentInstance.StartAsync("w1", orchestrator: orchestrator.BaseUrl, extra: new Dictionary<string, string?>
-        {
-            ["Agent:MaxBytes"] = $"{MaxBytes}",
-            ["Agent:SizeInterval"] = "00:00:00.200",
-        });
-        await Eventually.TrueAsync(async () => await Store.Workers.FindAsync("w1") is not null, "the agent registered");
-        await using var provider = SchedulerVolumes.Provider(DataSource);
-        var volumes = provider.GetRequiredService<WorkerVolumes>();
-        PopulateVolume fetch = (volume, _, ct) => File.WriteAllBytesAsync(Path.Combine(agent.Store.DataPathOf(volume.Handle), "blob"), new byte[FileBytes], ct);
+        }, quiet: true);
+        var (orchestrator, agent, volumes, fetch) = (worker.Orchestrator, worker.Agent, worker.Volumes, worker.Fetch(FileBytes));
         var config = await Store.ResourceCaches.FindOrCreateConfigAsync("git", "e2e");
         var resource = await Store.Pipelines.EnsureResourceAsync(await Store.Pipelines.EnsurePipelineAsync("main"), "repo", config);
 

@@ -20,31 +20,9 @@ public sealed class HeldVolumeWatch(AtcGcStore store, AgentInstance agent) : IDi
 
     public long Checks => Interlocked.Read(ref checks);
 
-    public void Hold(IEnumerable<string> handles)
-    {
-        gate.Wait();
-        try
-        {
-            held.UnionWith(handles);
-        }
-        finally
-        {
-            gate.Release();
-        }
-    }
+    public void Hold(IEnumerable<string> handles) => Change(() => held.UnionWith(handles));
 
-    public void Release(IEnumerable<string> handles)
-    {
-        gate.Wait();
-        try
-        {
-            held.ExceptWith(handles);
-        }
-        finally
-        {
-            gate.Release();
-        }
-    }
+    public void Release(IEnumerable<string> handles) => Change(() => held.ExceptWith(handles));
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
@@ -61,6 +39,19 @@ public sealed class HeldVolumeWatch(AtcGcStore store, AgentInstance agent) : IDi
             }
 
             await Task.Delay(10, CancellationToken.None);
+        }
+    }
+
+    private void Change(Action change)
+    {
+        gate.Wait();
+        try
+        {
+            change();
+        }
+        finally
+        {
+            gate.Release();
         }
     }
 

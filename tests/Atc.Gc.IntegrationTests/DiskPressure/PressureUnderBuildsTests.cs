@@ -1,7 +1,6 @@
 using Atc.Gc.IntegrationTests.Infrastructure;
 using Atc.Gc.Model;
 using Atc.Gc.Scheduling;
-using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
 
 namespace Atc.Gc.IntegrationTests.DiskPressure;
@@ -20,21 +19,14 @@ public sealed class PressureUnderBuildsTests(PostgresFixture fixture, ITestOutpu
     [Fact]
     public async Task Under_pressure_with_builds_running_no_volume_in_use_is_evicted()
     {
-        await using var orchestrator = await OrchestratorInstance.StartAsync(DataSource, new Dictionary<string, string?>
+        await using var worker = await PressuredWorker.StartAsync(DataSource, Store, maxBytes: 2_000_000, new()
         {
             ["Collector:Interval"] = "00:00:00.200",
             ["Collector:MaxShareOfTime"] = "1",
             ["Collector:DiskPressure:HighWatermarkPercent"] = "30",
             ["Collector:DiskPressure:LowWatermarkPercent"] = "15",
-        });
-        await using var agent = await AgentInstance.StartAsync("w1", orchestrator: orchestrator.BaseUrl, extra: new Dictionary<string, string?>
-        {
-            ["Agent:MaxBytes"] = "2000000",
-            ["Agent:SizeInterval"] = "00:00:00.200",
-        });
-        await Eventually.TrueAsync(async () => await Store.Workers.FindAsync("w1") is not null, "the agent registered");
-        await using var provider = SchedulerVolumes.Provider(DataSource);
-        var volumes = provider.GetRequiredService<WorkerVolumes>();
+        }, quiet: false);
+        var (agent, volumes) = (worker.Agent, worker.Volumes);
         using var watch = new HeldVolumeWatch(Store, agent);
         using var watching = new CancellationTokenSource();
         var watcher = watch.RunAsync(watching.Token);
@@ -45,7 +37,7 @@ public sealed class PressureUnderBuildsTests(PostgresFixture fixture, ITestOutpu
         var config = await Store.ResourceCaches.FindOrCreateConfigAsync("git", "pressure");
         var resource = await Store.Pipelines.EnsureResourceAsync(pipeline, "repo", config);
         var taskCache = await Store.TaskCaches.FindOrCreateAsync(job, "compile", "/cache");
-        PopulateVolume fetch = (volume, _, ct) => File.WriteAllBytesAsync(Path.Combine(agent.Store.DataPathOf(volume.Handle), "blob"), new byte[32 * 1024], ct);
+        var fetch = worker.Fetch(32 * 1024);
         var running = new List<(long Build, IReadOnlyList<string> Held)>();
         var commit = 1;
         var started = 0;
