@@ -19,8 +19,9 @@ namespace Atc.Gc.Collection.Collectors;
 /// or a build's image locks the cache row (their foreign keys) — so a use committed before the locks
 /// is seen and keeps the volume, and a use in flight makes the volume skipped. A use attempted after
 /// the locks waits for the pass: a hand-out then finds the volume is no longer the cache's
-/// (<c>CacheVolumeUse.Released</c>: the scheduler makes a new one); a child is made, and keeps its
-/// parent on disk for as long as it lives (the <c>childless</c> guard and the parent foreign key).
+/// (<c>CacheVolumeUseOutcome.Released</c>: the scheduler makes a new one); a child is made and keeps
+/// its parent on disk for as long as it lives (the <c>childless</c> guard), or, when the orphan
+/// collector took the parent first, is refused (<c>ParentNotReady</c>, the parent foreign key).
 /// </para>
 /// </summary>
 public sealed class DiskPressureCollector(CollectorMetrics metrics, IDiskPressurePause pause, ILogger<DiskPressureCollector> logger) : ICollector

@@ -54,6 +54,10 @@ internal static class DiskPressurePlan
     /// volume rows — so a deletion confirmed since the last heartbeat is not counted twice, and an
     /// unmeasured volume never makes eviction take more.
     /// </para>
+    /// <para>
+    /// <c>need</c> is materialized: one aggregate per worker, computed once, never once per candidate
+    /// (the planner, expecting few candidates, would otherwise nest the aggregate inside their loop).
+    /// </para>
     /// </summary>
     public static string Cte(string candidates) =>
         $"""
@@ -81,7 +85,7 @@ internal static class DiskPressurePlan
             SELECT s.*, greatest(least(s.capacity - s.free - s.releasing_bytes,
                                        greatest(s.capacity - s.free - s.volumes_bytes, 0) + s.live_bytes), 0) AS used
             FROM sized s
-        ), need AS (
+        ), need AS MATERIALIZED (
             SELECT p.*, greatest(space_need, cache_need) AS need_bytes,
                    CASE WHEN space_need = 0 AND cache_need = 0 THEN NULL
                         WHEN space_need >= cache_need AND p.used * 100 >= p.capacity * p.high THEN '{HighWatermark}'
