@@ -35,7 +35,7 @@ public sealed record BenchOptions(
     long MaxReportBytes = 64L * 1024 * 1024,
     int CoordinationSeconds = 60)
 {
-    public static IReadOnlyList<string> AllScenarios { get; } = ["mark", "scaling", "reclaim", "hotpath", "memory", "cow", "reports", "reportmemory", "coordination"];
+    public static IReadOnlyList<string> AllScenarios { get; } = ["mark", "scaling", "reclaim", "hotpath", "memory", "cow", "reports", "reportmemory", "coordination", "disk"];
 
     /// <summary>The parents' sizes of the copy-on-write runs.</summary>
     public IReadOnlyList<long> CowSizes => CowParentBytes ?? [10L << 20, 100L << 20, 1L << 30];

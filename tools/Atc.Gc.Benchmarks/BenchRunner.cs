@@ -25,6 +25,7 @@ public static class BenchRunner
                      ("reports", ReportCostScenario.RunAsync),
                      ("reportmemory", ReportMemoryScenario.RunAsync),
                      ("coordination", CoordinationScenario.RunAsync),
+                     ("disk", DiskPressureScenario.RunAsync),
                  })
         {
             if (options.Runs(name))

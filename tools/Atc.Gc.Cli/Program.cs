@@ -14,6 +14,7 @@ root.Subcommands.Add(MigrateCommand.Create(context));
 root.Subcommands.Add(StatesCommand.Create());
 root.Subcommands.Add(CollectCommand.Create(context));
 root.Subcommands.Add(GcCommand.Create(context));
+root.Subcommands.Add(DiskCommand.Create(context));
 root.Subcommands.Add(ServeCommand.Create(context));
 root.Subcommands.Add(WorkerCommand.Create(context));
 root.Subcommands.Add(WorkerTokenCommand.Create(context));

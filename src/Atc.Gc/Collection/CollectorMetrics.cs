@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using Atc.Gc.Collection.DiskPressure;
 using Atc.Gc.Telemetry;
 
 namespace Atc.Gc.Collection;
@@ -22,6 +23,9 @@ public sealed class CollectorMetrics
     private readonly Counter<long> workerDeleteFailures;
     private readonly Counter<long> unknownHeld;
     private readonly Counter<long> collectorSkipped;
+    private readonly Counter<long> evictedBytes;
+    private readonly Counter<long> evictions;
+    private long workersUnderPressure;
 
     public CollectorMetrics(IMeterFactory meterFactory, CollectorHealth health)
     {
@@ -44,6 +48,13 @@ public sealed class CollectorMetrics
         failedDiscarded = meter.CreateCounter<long>("atc_gc.volumes.discarded", "{volume}", "Failed volumes marked destroying whatever their owners");
         volumesDestroyed = meter.CreateCounter<long>("atc_gc.volumes.destroyed", "{volume}", "Volumes deleted from workers and the database");
         workerDeleteFailures = meter.CreateCounter<long>("atc_gc.worker.delete_failures", "{volume}", "Volumes a worker failed to delete");
+        evictedBytes = meter.CreateCounter<long>(
+            "atc_gc.disk.evicted_bytes", "By", "Bytes of kept caches nobody used that disk-pressure eviction released");
+        evictions = meter.CreateCounter<long>(
+            "atc_gc.disk.evictions", "{volume}", "Volumes disk-pressure eviction released, by reason and kind of cache");
+        meter.CreateObservableGauge(
+            "atc_gc.disk.workers_above_watermark", () => Interlocked.Read(ref workersUnderPressure), "{worker}",
+            "Workers under disk pressure at the last pass (above the high watermark, short of the reserve, or over the kept-cache limit)");
         unknownHeld = meter.CreateCounter<long>(
             "atc_gc.reports.unknown_held", "{volume}", "Unknown volumes a held worker reported and that were kept, not destroyed");
     }
@@ -78,4 +89,18 @@ public sealed class CollectorMetrics
 
     public void WorkerDeleteFailures(string worker, long count) =>
         workerDeleteFailures.Add(count, new KeyValuePair<string, object?>("atc_gc.worker", worker));
+
+    /// <summary>What one pass of disk-pressure eviction found and did.</summary>
+    public void DiskPressure(long workersUnderPressureNow, IEnumerable<Eviction> evicted)
+    {
+        ArgumentNullException.ThrowIfNull(evicted);
+        Interlocked.Exchange(ref workersUnderPressure, workersUnderPressureNow);
+        foreach (var eviction in evicted)
+        {
+            var worker = new KeyValuePair<string, object?>("atc_gc.worker", eviction.WorkerName);
+            var reason = new KeyValuePair<string, object?>("atc_gc.reason", eviction.Reason);
+            evictedBytes.Add(eviction.SizeBytes, worker, reason);
+            evictions.Add(1, reason, new KeyValuePair<string, object?>("atc_gc.cache_kind", eviction.Kind));
+        }
+    }
 }

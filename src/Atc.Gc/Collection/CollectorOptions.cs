@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Atc.Gc.Collection.DiskPressure;
 
 namespace Atc.Gc.Collection;
 
@@ -91,8 +92,16 @@ public sealed class CollectorOptions : IValidatableObject
     [Range(1, 1000)]
     public int UnhealthyAfterFailedPasses { get; set; } = 3;
 
+    /// <summary>Eviction of kept caches nobody uses when a worker's disk is under pressure (<c>Collector:DiskPressure</c>).</summary>
+    public DiskPressureOptions DiskPressure { get; set; } = new();
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
+        foreach (var problem in DiskPressure.Validate(Section))
+        {
+            yield return problem;
+        }
+
         foreach (var (name, value, minimum) in new (string, TimeSpan, TimeSpan)[]
                  {
                      (nameof(Interval), Interval, TimeSpan.FromMilliseconds(100)),

@@ -1,4 +1,5 @@
 using Atc.Gc.Collection.Collectors;
+using Atc.Gc.Collection.DiskPressure;
 using Atc.Gc.Workers;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -31,6 +32,7 @@ public static class CollectorServiceCollectionExtensions
         services.TryAddSingleton<WorkerDeleter>();
         services.TryAddSingleton<CollectorCoordinator>();
         services.TryAddSingleton<ClusterPassBudget>();
+        services.TryAddSingleton<IDiskPressurePause, NoDiskPressurePause>();
 
         // The order is the pass order: each collector releases what the next one collects.
         services.AddSingleton<ICollector, WorkerCollector>();
@@ -43,6 +45,7 @@ public static class CollectorServiceCollectionExtensions
         services.AddSingleton<ICollector, StuckVolumeCollector>();
         services.AddSingleton<ICollector, MissingVolumeCollector>();
         services.AddSingleton<ICollector, FailedVolumeCollector>();
+        services.AddSingleton<ICollector, DiskPressureCollector>();
         services.AddSingleton<ICollector, OrphanedVolumeCollector>();
         services.AddSingleton<ICollector, DestroyingVolumeCollector>();
         services.TryAddSingleton<GarbageCollector>();

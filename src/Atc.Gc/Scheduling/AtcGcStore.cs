@@ -23,6 +23,9 @@ public sealed class AtcGcStore(NpgsqlDataSource dataSource)
 
     public VolumeRepository Volumes { get; } = new(dataSource);
 
+    /// <summary>Builds' uses of cache volumes (their last use, for disk-pressure eviction).</summary>
+    public CacheVolumeUses CacheVolumes { get; } = new(dataSource);
+
     /// <summary>Worker token generations, and where to call a worker with which token.</summary>
     public WorkerCredentials Credentials { get; } = new(dataSource);
 }

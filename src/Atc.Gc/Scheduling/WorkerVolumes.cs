@@ -59,14 +59,18 @@ public sealed class WorkerVolumes(AtcGcStore store, IWorkerVolumeClient workers)
     /// <summary>How many times <see cref="MountResourceCacheAsync"/> finds the parent again after a refused child.</summary>
     public const int MountAttempts = 3;
 
-    /// <summary>The newest ready, reported volume of the resource cache on the worker; else a new one, populated.</summary>
+    /// <summary>
+    /// The newest ready, reported volume of the resource cache on the worker, its last use now; else
+    /// (none, or it was evicted under disk pressure as it was found) a new one, populated.
+    /// </summary>
     /// <param name="containerId">A container that also owns a new volume while it runs (the build that fetched it); null for none.</param>
     public async Task<ReadyVolumeResult> FindOrCreateResourceCacheVolumeAsync(
         string worker, long resourceCacheId, PopulateVolume populate, long? containerId = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(populate);
         var ready = await store.Volumes.FindReadyAsync(worker, VolumeOwners.ResourceCache(resourceCacheId), cancellationToken);
-        if (ready is not null)
+        if (ready is not null
+            && await store.CacheVolumes.UseAsync(ready.Id, VolumeOwners.ResourceCache(resourceCacheId), cancellationToken) == CacheVolumeUseOutcome.Used)
         {
             return new ReadyVolumeResult(ReadyVolumeOutcome.Ready, ready);
         }
@@ -110,6 +114,7 @@ public sealed class WorkerVolumes(AtcGcStore store, IWorkerVolumeClient workers)
         var ready = await store.Volumes.FindReadyAsync(worker, VolumeOwners.TaskCache(taskCacheId), cancellationToken);
         if (ready is not null && await store.Volumes.AttachOwnersAsync(ready.Id, VolumeOwners.Container(containerId), cancellationToken) == AttachOwnersOutcome.Attached)
         {
+            await store.CacheVolumes.TouchAsync(ready.Id, cancellationToken);
             return new ReadyVolumeResult(ReadyVolumeOutcome.Ready, (await store.Volumes.FindAsync(ready.Id, cancellationToken)) ?? ready);
         }
 
@@ -131,6 +136,8 @@ public sealed class WorkerVolumes(AtcGcStore store, IWorkerVolumeClient workers)
         {
             return Refused(row);
         }
+
+        await store.CacheVolumes.TouchAsync(parent.Id, cancellationToken);
 
         return await MakeOnWorkerAsync(
             row.Volume!, endpoint, new CreateVolumeRequest(row.Volume!.Handle, new VolumeStrategyDto("cow", parent.Handle)), null, cancellationToken);

@@ -25,7 +25,7 @@ public sealed partial class BenchmarkSmokeTests(PostgresFixture fixture)
 
             Assert.True(code == 0, $"exit {code}\n{stdout}\n{stderr}");
             var markdown = await File.ReadAllTextAsync(report);
-            foreach (var scenario in new[] { "mark", "scaling", "hot path", "reclaim", "memory", "cow", "report", "report memory" })
+            foreach (var scenario in new[] { "mark", "scaling", "hot path", "reclaim", "memory", "cow", "report", "report memory", "disk pressure" })
             {
                 Assert.Matches(RowOf(scenario), markdown);
             }

@@ -1,7 +1,6 @@
 using Atc.Gc.IntegrationTests.Infrastructure;
 using Atc.Gc.Lifecycle;
 using Atc.Gc.Scheduling;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Atc.Gc.IntegrationTests.Scheduling;
@@ -105,16 +104,7 @@ public sealed class WorkerVolumesTests(PostgresFixture fixture) : PostgresTest(f
         var agent = await AgentInstance.StartAsync("w1");
         disposables.Add(agent);
         await Store.Workers.RegisterAsync(new WorkerRegistration("w1", agent.BaseUrl, []));
-        var provider = new ServiceCollection()
-            .AddAtcGcStore(DataSource)
-            .AddAtcGcWorkerVolumes(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-            {
-                ["Workers:TokenSecret"] = CollectorHarness.Secret,
-                ["Workers:AttemptTimeout"] = "00:00:02",
-                ["Workers:TotalTimeout"] = "00:00:03",
-                ["Workers:Retries"] = "0",
-            }).Build())
-            .BuildServiceProvider();
+        var provider = DiskPressure.SchedulerVolumes.Provider(DataSource);
         disposables.Add(provider);
         return (provider.GetRequiredService<WorkerVolumes>(), agent);
     }

@@ -147,7 +147,7 @@ public static class ListCommands
     private static string N(long value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>Bytes as people read them (1.5 GiB), or "-" when unknown.</summary>
-    private static string Bytes(long? value)
+    internal static string Bytes(long? value)
     {
         if (value is not { } bytes)
         {
