@@ -15,7 +15,7 @@ namespace Atc.Gc.Server;
 /// <summary>
 /// Builds the orchestrator: the collector running in the background, the worker API, health
 /// (<c>/health/live</c>, <c>/health/ready</c>: collector and database) and <c>/metrics</c> (Prometheus text of the collector's meter).
-/// The database must already be migrated (<see cref="Database.AtcGcDatabase.OpenAsync"/> does it).
+/// The database must already be migrated (<see cref="Database.AtcGcDatabase.MigrateAsync"/> does it, as opening an <see cref="Database.AtcGcDatabase"/> does).
 /// </summary>
 public static class OrchestratorHost
 {

@@ -108,7 +108,9 @@ public sealed class CliContext
     /// embedded cluster not running, is one line and exit code 3.
     /// </summary>
     public Task<AtcGcDatabase> OpenExistingDatabaseAsync(ParseResult parse, ILoggerFactory loggerFactory, CancellationToken cancellationToken) =>
-        AtcGcDatabase.OpenExistingAsync(RequireDatabase(parse).ConnectionString, new EmbeddedPostgresOptions { JoinOnly = true }, loggerFactory, cancellationToken);
+        RequireDatabase(parse).ConnectionString is { } connectionString
+            ? AtcGcDatabase.OpenExistingAsync(connectionString, loggerFactory, cancellationToken)
+            : EmbeddedDatabase.OpenExistingAsync(new EmbeddedPostgresOptions { JoinOnly = true }, loggerFactory, cancellationToken);
 
     /// <summary>Opens (and migrates) the chosen database, starting the embedded cluster only when that is the choice.</summary>
     public static Task<AtcGcDatabase> OpenDatabaseAsync(DatabaseChoice database, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
@@ -116,7 +118,7 @@ public sealed class CliContext
         ArgumentNullException.ThrowIfNull(database);
         return database.ConnectionString is { } connectionString
             ? AtcGcDatabase.OpenAsync(connectionString, loggerFactory, cancellationToken)
-            : AtcGcDatabase.OpenEmbeddedAsync(new EmbeddedPostgresOptions(), loggerFactory, cancellationToken);
+            : EmbeddedDatabase.OpenAsync(new EmbeddedPostgresOptions(), loggerFactory, cancellationToken);
     }
 }
 

@@ -1,5 +1,4 @@
 using System.Net.Sockets;
-using Atc.Gc.Embedded;
 using Atc.Gc.Migrations;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -8,17 +7,18 @@ using Npgsql;
 namespace Atc.Gc.Database;
 
 /// <summary>
-/// The database a process works against: a server by its connection string (<see cref="OpenAsync"/>),
-/// or the embedded cluster, only when asked for (<see cref="OpenEmbeddedAsync"/>); migrated on open,
-/// with a data source for the repositories. Disposing it stops an embedded cluster this process owns.
+/// The database a process works against: a server by its connection string, or a server this process
+/// holds (<see cref="IDatabaseServer"/>, such as a private cluster started for it); migrated on open
+/// (<see cref="OpenAsync(string, ILoggerFactory?, CancellationToken)"/>) or only checked (a read-only
+/// command), with a data source for the repositories. Disposing it disposes the server it holds.
 /// </summary>
 public sealed class AtcGcDatabase : IAsyncDisposable
 {
-    private AtcGcDatabase(string connectionString, NpgsqlDataSource dataSource, EmbeddedPostgres? embedded, MigrationReport migration)
+    private AtcGcDatabase(string connectionString, NpgsqlDataSource dataSource, IDatabaseServer? server, MigrationReport migration)
     {
         ConnectionString = connectionString;
         DataSource = dataSource;
-        Embedded = embedded;
+        Server = server;
         Migration = migration;
     }
 
@@ -26,8 +26,8 @@ public sealed class AtcGcDatabase : IAsyncDisposable
 
     public NpgsqlDataSource DataSource { get; }
 
-    /// <summary>The embedded cluster, when the database was opened with <see cref="OpenEmbeddedAsync"/>.</summary>
-    public EmbeddedPostgres? Embedded { get; }
+    /// <summary>The server this database holds and disposes with it, when it was opened on one.</summary>
+    public IDatabaseServer? Server { get; }
 
     public MigrationReport Migration { get; }
 
@@ -35,9 +35,9 @@ public sealed class AtcGcDatabase : IAsyncDisposable
     public string Describe()
     {
         var builder = new NpgsqlConnectionStringBuilder(ConnectionString);
-        return Embedded is null
+        return Server is null
             ? $"{builder.Host}:{builder.Port}/{builder.Database}"
-            : $"{builder.Database} (embedded, socket in {Embedded.SocketDirectory}, data in {Embedded.DataDirectory})";
+            : $"{builder.Database} ({Server.Describe()})";
     }
 
     /// <summary>Opens the database at <paramref name="connectionString"/> and applies migrations. Never starts a cluster.</summary>
@@ -49,65 +49,76 @@ public sealed class AtcGcDatabase : IAsyncDisposable
     }
 
     /// <summary>
-    /// Starts the embedded cluster described by <paramref name="options"/> (or joins it when it is
-    /// already running), opens its database and applies migrations.
+    /// Opens the database of <paramref name="server"/> and applies migrations. The database takes
+    /// <paramref name="server"/> over: it is disposed with the database, or at once when opening fails.
     /// </summary>
-    public static async Task<AtcGcDatabase> OpenEmbeddedAsync(
-        EmbeddedPostgresOptions options, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
+    public static Task<AtcGcDatabase> OpenAsync(
+        IDatabaseServer server, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        loggerFactory ??= NullLoggerFactory.Instance;
-        var embedded = await EmbeddedPostgres.StartAsync(options, loggerFactory.CreateLogger<EmbeddedPostgres>(), cancellationToken);
+        ArgumentNullException.ThrowIfNull(server);
+        return DisposeOnFailureAsync(
+            server, () => OpenCoreAsync(server.ConnectionString, server, loggerFactory ?? NullLoggerFactory.Instance, cancellationToken));
+    }
+
+    /// <summary>
+    /// Opens the database at <paramref name="connectionString"/> without migrating it (a read-only
+    /// command), and refuses a schema older than <see cref="SchemaVersion.Needed"/>, naming the version needed.
+    /// </summary>
+    public static Task<AtcGcDatabase> OpenExistingAsync(
+        string connectionString, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        return OpenExistingCoreAsync(connectionString, null, loggerFactory ?? NullLoggerFactory.Instance, cancellationToken);
+    }
+
+    /// <summary>
+    /// <see cref="OpenExistingAsync(string, ILoggerFactory?, CancellationToken)"/> on the database of
+    /// <paramref name="server"/>, which the database takes over as <see cref="OpenAsync(IDatabaseServer, ILoggerFactory?, CancellationToken)"/> does.
+    /// </summary>
+    public static Task<AtcGcDatabase> OpenExistingAsync(
+        IDatabaseServer server, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(server);
+        return DisposeOnFailureAsync(
+            server, () => OpenExistingCoreAsync(server.ConnectionString, server, loggerFactory ?? NullLoggerFactory.Instance, cancellationToken));
+    }
+
+    private static async Task<AtcGcDatabase> DisposeOnFailureAsync(IDatabaseServer server, Func<Task<AtcGcDatabase>> open)
+    {
         try
         {
-            return await OpenCoreAsync(embedded.ConnectionString, embedded, loggerFactory, cancellationToken);
+            return await open();
         }
         catch
         {
-            await embedded.DisposeAsync();
+            await server.DisposeAsync();
             throw;
         }
     }
 
-    /// <summary>
-    /// Opens the database without migrating it (a read-only command): joins the embedded cluster only
-    /// when it is running (<paramref name="embedded"/> with <see cref="EmbeddedPostgresOptions.JoinOnly"/>),
-    /// and refuses a schema older than <see cref="SchemaVersion.Needed"/>, naming the version needed.
-    /// </summary>
-    public static async Task<AtcGcDatabase> OpenExistingAsync(
-        string? connectionString, EmbeddedPostgresOptions? embedded, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
+    private static async Task<AtcGcDatabase> OpenExistingCoreAsync(
+        string connectionString, IDatabaseServer? server, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
-        loggerFactory ??= NullLoggerFactory.Instance;
-        var cluster = connectionString is null
-            ? await EmbeddedPostgres.StartAsync(
-                embedded ?? throw new ArgumentNullException(nameof(embedded)), loggerFactory.CreateLogger<EmbeddedPostgres>(), cancellationToken)
-            : null;
-        connectionString ??= cluster!.ConnectionString;
         var dataSource = CreateDataSource(connectionString, loggerFactory);
         try
         {
             var builder = new NpgsqlConnectionStringBuilder(connectionString);
             var version = await DescribeFailureAsync(
                 () => SchemaVersion.RequireAsync(dataSource, $"{builder.Host}:{builder.Port}/{builder.Database}", cancellationToken), builder);
-            return new AtcGcDatabase(connectionString, dataSource, cluster, new MigrationReport([], version));
+            return new AtcGcDatabase(connectionString, dataSource, server, new MigrationReport([], version));
         }
         catch
         {
             await dataSource.DisposeAsync();
-            if (cluster is not null)
-            {
-                await cluster.DisposeAsync();
-            }
-
             throw;
         }
     }
 
     private static async Task<AtcGcDatabase> OpenCoreAsync(
-        string connectionString, EmbeddedPostgres? embedded, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+        string connectionString, IDatabaseServer? server, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
         var report = await MigrateAsync(connectionString, loggerFactory, cancellationToken);
-        return new AtcGcDatabase(connectionString, CreateDataSource(connectionString, loggerFactory), embedded, report);
+        return new AtcGcDatabase(connectionString, CreateDataSource(connectionString, loggerFactory), server, report);
     }
 
     private static NpgsqlDataSource CreateDataSource(string connectionString, ILoggerFactory loggerFactory) =>
@@ -149,9 +160,9 @@ public sealed class AtcGcDatabase : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await DataSource.DisposeAsync();
-        if (Embedded is not null)
+        if (Server is not null)
         {
-            await Embedded.DisposeAsync();
+            await Server.DisposeAsync();
         }
     }
 

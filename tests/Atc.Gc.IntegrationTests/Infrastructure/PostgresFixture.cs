@@ -31,7 +31,7 @@ public sealed class PostgresFixture : IAsyncLifetime
     {
         var configured = Environment.GetEnvironmentVariable(ConnectionStringVariable);
         database = string.IsNullOrWhiteSpace(configured)
-            ? await AtcGcDatabase.OpenEmbeddedAsync(new EmbeddedPostgresOptions
+            ? await EmbeddedDatabase.OpenAsync(new EmbeddedPostgresOptions
             {
                 Directory = Path.Combine(Path.GetTempPath(), $"atc-gc-tests-{Guid.NewGuid():N}"[..24]),
                 Database = "atc_gc_tests",

@@ -55,7 +55,7 @@ internal sealed class DemoCluster : IAsyncDisposable
         progress($"demo directory {directory}");
 
         var database = connectionString is null
-            ? await AtcGcDatabase.OpenEmbeddedAsync(new EmbeddedPostgresOptions { Database = "atc_gc_demo", FreshDatabase = true }, cancellationToken: cancellationToken)
+            ? await EmbeddedDatabase.OpenAsync(new EmbeddedPostgresOptions { Database = "atc_gc_demo", FreshDatabase = true }, cancellationToken: cancellationToken)
             : await AtcGcDatabase.OpenAsync(connectionString, cancellationToken: cancellationToken);
         if (connectionString is not null && (await new WorkerRepository(database.DataSource).ListAsync(cancellationToken)).Count > 0)
         {

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Atc.Gc.Database;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
@@ -12,7 +13,7 @@ namespace Atc.Gc.Embedded;
 /// exits; a process that finds it already running under a live owner uses it as a guest and leaves it
 /// running; a cluster whose owner died is adopted by the next process.
 /// </summary>
-public sealed class EmbeddedPostgres : IAsyncDisposable
+public sealed class EmbeddedPostgres : IDatabaseServer
 {
     private const string ListenAddresses = "listen_addresses";
 
@@ -60,6 +61,9 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
     public string ConnectionString { get; }
 
     public int MajorVersion => binaries.MajorVersion;
+
+    /// <summary>Where the cluster keeps its socket and its data, for log lines.</summary>
+    public string Describe() => $"embedded, socket in {SocketDirectory}, data in {DataDirectory}";
 
     public static async Task<EmbeddedPostgres> StartAsync(
         EmbeddedPostgresOptions options, ILogger? logger = null, CancellationToken cancellationToken = default)
