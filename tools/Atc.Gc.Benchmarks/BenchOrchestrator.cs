@@ -35,7 +35,7 @@ public sealed class BenchOrchestrator : IAsyncDisposable
             values[key] = value;
         }
 
-        var app = OrchestratorHost.Build(new ConfigurationBuilder().AddInMemoryCollection(values).Build(), dataSource, logging => logging.SetMinimumLevel(LogLevel.Warning).AddFilter("Polly", LogLevel.Warning));
+        var app = OrchestratorHost.Build(new ConfigurationBuilder().AddInMemoryCollection(values).Build(), dataSource, logging => logging.ClearProviders());
         await app.StartAsync();
         return new BenchOrchestrator(app);
     }
