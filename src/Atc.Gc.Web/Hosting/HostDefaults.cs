@@ -31,7 +31,8 @@ public static class HostDefaults
         builder.Configuration.AddConfiguration(configuration);
         builder.Logging.UseHostLogging(builder.Configuration);
         logging?.Invoke(builder.Logging);
-        WebHostSetup.UseKestrel(builder, listen, maxRequestBodyBytes);
+        var management = ManagementPort.Address(configuration, listen);
+        WebHostSetup.UseKestrel(builder, management is null ? listen : $"{listen};{management.GetLeftPart(UriPartial.Authority)}", maxRequestBodyBytes);
         builder.Services.AddHealthChecks();
         telemetry(builder);
         return builder;
@@ -39,11 +40,17 @@ public static class HostDefaults
 
     /// <summary>
     /// The endpoints every host serves besides its API: health (<see cref="HostHealth"/>; a host with
-    /// its own <paramref name="readiness"/> answer serves it at ready) and <c>/metrics</c>.
+    /// its own <paramref name="readiness"/> answer serves it at ready) and <c>/metrics</c> — on the
+    /// management port alone when <see cref="ManagementPort.Setting"/> is set.
     /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app, Delegate? readiness = null)
     {
         ArgumentNullException.ThrowIfNull(app);
+        if (ManagementPort.Address(app.Configuration, string.Empty) is { } management)
+        {
+            app.UseManagementPort(management.Port);
+        }
+
         app.MapHostHealth(readiness);
         app.MapPrometheusScrapingEndpoint("/metrics");
         return app;
