@@ -1,4 +1,5 @@
 using Atc.Gc.Lifecycle;
+using Atc.Gc.Model;
 using Dapper;
 
 namespace Atc.Gc.Collection.DiskPressure;
@@ -70,7 +71,7 @@ internal static class DiskPressurePlan
             LEFT JOIN unnest(@overrideWorkers::text[], @overrideHigh::int[], @overrideLow::int[],
                              @overrideReserved::bigint[], @overrideMaxKept::bigint[])
                       AS o(worker, high, low, reserved, max_kept) ON o.worker = w.name
-            WHERE w.state IN ('running', 'landing', 'retiring') AND w.disk_capacity_bytes > 0 AND w.disk_free_bytes IS NOT NULL
+            WHERE {WorkerStates.CollectableSql("w")} AND w.disk_capacity_bytes > 0 AND w.disk_free_bytes IS NOT NULL
               AND (@worker::text IS NULL OR w.name = @worker)
         ), sized AS (
             SELECT p.*, s.releasing_bytes, s.live_bytes, s.evictable_bytes
