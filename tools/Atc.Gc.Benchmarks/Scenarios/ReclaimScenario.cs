@@ -57,19 +57,22 @@ public static class ReclaimScenario
             var perRound = Math.Max(options.ReclaimWorkers, options.ReclaimVolumes / 40);
             var rounds = new List<IReadOnlyList<(string Worker, string Handle)>>();
             var hungRounds = new List<IReadOnlyList<(string Worker, string Handle)>>();
+            var burstRounds = new List<IReadOnlyList<(string Worker, string Handle)>>();
             for (var round = 1; round <= options.ReclaimRounds; round++)
             {
                 rounds.Add(await CreateVolumesAsync(dataSource, agents, cacheId: round, perRound, cancellationToken));
                 hungRounds.Add(await CreateVolumesAsync(dataSource, agents, cacheId: 100 + round, perRound, cancellationToken));
+                burstRounds.Add(await CreateVolumesAsync(dataSource, agents, cacheId: 200 + round, perRound, cancellationToken));
             }
 
             var bulk = await CreateVolumesAsync(dataSource, agents, cacheId: 99, options.ReclaimVolumes, cancellationToken);
-            context.Say($"  {agents.Count} agents registered with the orchestrator, {rounds.Sum(r => r.Count) * 2 + bulk.Count:N0} volumes on disk");
+            context.Say($"  {agents.Count} agents registered with the orchestrator, {rounds.Sum(r => r.Count) * 3 + bulk.Count:N0} volumes on disk");
             await Task.Delay(1000, cancellationToken);
 
-            // Making 30,000 volumes ran passes that the cluster's pass budget still charges for
-            // (Collector:MaxShareOfTime, 2 % of the wall clock): the invalidations start once the budget is paid.
-            context.Say($"  the pass budget paid after {await WaitBudgetPaidAsync(dataSource, cancellationToken):F1} s");
+            // The cluster's pass budget (Collector:MaxShareOfTime, 2 % of the wall clock) bounds how often
+            // passes run: an invalidation is timed from a paid budget — as one arriving after the passes
+            // before it were paid for — and the back-to-back run below shows the budget's bound instead.
+            var budgetWaits = TimeSpan.Zero;
 
             // Every agent well. The last agent's volumes are left out of the comparison with the fault (it is the one hung then).
             var hung = agents[^1];
@@ -79,6 +82,7 @@ public static class ReclaimScenario
             var roundsClock = Stopwatch.StartNew();
             foreach (var (round, index) in rounds.Select((r, i) => (r, i)))
             {
+                budgetWaits += TimeSpan.FromSeconds(await WaitBudgetPaidAsync(dataSource, cancellationToken));
                 var measured = await InvalidateAsync(dataSource, agents, [index + 1], round, cancellationToken);
                 var all = measured.Values.SelectMany(v => v).ToList();
                 context.Say($"  invalidation {index + 1}: p50 {Stats.Percentile(all, 50) / 1000:F2} s, slowest {all.Max() / 1000:F2} s");
@@ -99,6 +103,7 @@ public static class ReclaimScenario
             {
                 foreach (var (round, index) in hungRounds.Select((r, i) => (r, i)))
                 {
+                    budgetWaits += TimeSpan.FromSeconds(await WaitBudgetPaidAsync(dataSource, cancellationToken));
                     var measured = await InvalidateAsync(dataSource, others, [101 + index], [.. round.Where(v => v.Worker != hung.Name)], cancellationToken);
                     othersHung.AddRange(measured.Values.SelectMany(v => v));
                 }
@@ -109,6 +114,18 @@ public static class ReclaimScenario
             }
 
             context.Say($"  one agent hung: the others' p50 {Stats.Percentile(othersHung, 50) / 1000:F2} s, p99 {Stats.Percentile(othersHung, 99) / 1000:F2} s");
+
+            // Back to back: each invalidation as soon as the one before is gone, the budget left to itself.
+            await WaitBudgetPaidAsync(dataSource, cancellationToken);
+            var burst = new List<double>();
+            var burstClock = Stopwatch.StartNew();
+            foreach (var (round, index) in burstRounds.Select((r, i) => (r, i)))
+            {
+                burst.AddRange((await InvalidateAsync(dataSource, agents, [201 + index], round, cancellationToken)).Values.SelectMany(v => v));
+            }
+
+            var burstTime = burstClock.Elapsed;
+            context.Say($"  back to back: p50 {Stats.Percentile(burst, 50) / 1000:F2} s, p99 {Stats.Percentile(burst, 99) / 1000:F2} s in {burstTime.TotalSeconds:F1} s");
             var p50 = Stats.Percentile(latencies, 50) / 1000;
             var p99 = Stats.Percentile(latencies, 99) / 1000;
             var wellP50 = Stats.Percentile(othersWell, 50) / 1000;
@@ -118,12 +135,15 @@ public static class ReclaimScenario
             context.Rows.Add(new BenchRow("reclaim", $"invalidation → gone from disk, {rounds.Count} invalidations of {perRound:N0} volumes",
                 latencies.Count, roundsTime, Ratio: $"p50 {p50:F2} s, p99 {p99:F2} s",
                 Target: "p50 ≤ 1 s, p99 ≤ 5 s", Met: p50 <= 1 && p99 <= 5,
-                Note: $"{agents.Count} agent processes registered with the orchestrator (heartbeats, reports), loopback HTTP, default settings; gone = not in volumes/ nor dead/"));
+                Note: $"{agents.Count} agent processes registered with the orchestrator (heartbeats, reports), loopback HTTP, default settings; gone = not in volumes/ nor dead/; each invalidation once the pass budget is paid ({budgetWaits.TotalSeconds:F0} s of waits in all, both runs)"));
             context.Rows.Add(new BenchRow("reclaim", $"one agent hung (SIGSTOP): the other {others.Count} agents, {hungRounds.Count} invalidations",
                 othersHung.Count, TimeSpan.FromMilliseconds(othersHung.Sum()) / Math.Max(1, othersHung.Count),
                 Ratio: $"p50 {hungP50:F2} s ({hungP50 / wellP50:F2}× no fault), p99 {hungP99:F2} s ({hungP99 / wellP99:F2}× no fault)",
                 Target: "p50 and p99 ≤ 1.5× no fault", Met: hungP50 <= 1.5 * wellP50 && hungP99 <= 1.5 * wellP99,
                 Note: $"no fault, the same agents: p50 {wellP50:F2} s, p99 {wellP99:F2} s; default collector and worker-client settings; time is the mean latency"));
+            context.Rows.Add(new BenchRow("reclaim", $"{burstRounds.Count} invalidations of {perRound:N0} volumes back to back", burst.Count, burstTime,
+                Ratio: $"p50 {Stats.Percentile(burst, 50) / 1000:F2} s, p99 {Stats.Percentile(burst, 99) / 1000:F2} s",
+                Note: "each as soon as the one before is gone: after the pass budget's one-second burst a pass waits its cost ÷ Collector:MaxShareOfTime (2 %)"));
             context.Rows.Add(new BenchRow("reclaim", $"one invalidation of {bulk.Count:N0} volumes, end to end", bulk.Count, endToEnd,
                 Note: "cache delete, orphan marking, HTTP deletion, data removed"));
 
