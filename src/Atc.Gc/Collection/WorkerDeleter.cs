@@ -180,7 +180,7 @@ public sealed class WorkerDeleter(
         }
     }
 
-    /// <summary>Claims, deletes and confirms batches on one worker until none is left or the worker confirms nothing of a batch.</summary>
+    /// <summary>Claims, deletes and confirms batches on one worker until none is left or the worker takes nothing of a batch.</summary>
     private async Task DrainAsync(WorkerEndpoint worker, string collectorId, CollectorTally tally, CancellationToken cancellationToken)
     {
         var settings = options.Value;
@@ -254,7 +254,10 @@ public sealed class WorkerDeleter(
                     worker.Name, failed.Count, claimed.Count, error);
             }
 
-            if (gone.Count == 0)
+            // A batch the worker took (gone, or still being removed in the background) means it is
+            // answering: go on with the rest now rather than at the next pass, which the pass budget may
+            // hold back for many seconds. Only a batch it took nothing of ends the drain.
+            if (gone.Count == 0 && pending.Count == 0)
             {
                 return;
             }

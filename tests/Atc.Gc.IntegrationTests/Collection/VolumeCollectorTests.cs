@@ -251,6 +251,29 @@ public sealed class VolumeCollectorTests(PostgresFixture fixture) : PostgresTest
         Assert.Equal(2, worker.DeleteRequests[orphans[0].Handle]);
     }
 
+    [Fact]
+    public async Task A_drain_goes_on_past_a_batch_the_worker_is_still_removing_so_the_rest_need_not_wait_for_another_pass()
+    {
+        var worker = await Fleet.AddAsync("w1");
+        var orphans = await Fleet.OrphansAsync(worker, 6);
+        foreach (var orphan in orphans)
+        {
+            worker.StillRemoving[orphan.Handle] = 1;
+        }
+
+        await using var harness = new CollectorHarness(DataSource, new Dictionary<string, string?>
+        {
+            ["Collector:DeleteBatchSize"] = "2",
+            ["Collector:MaxConcurrentRequestsPerWorker"] = "1",
+        });
+
+        var report = await harness.PassAsync();
+
+        // Every volume was sent in the one drain; each is pending (the worker removes it in the background).
+        Assert.Equal(6, report.Of("destroying-volumes").Details["pending:w1"]);
+        Assert.All(orphans, v => Assert.Equal(1, worker.DeleteRequests[v.Handle]));
+    }
+
     [Theory]
     [InlineData(MisbehavingServer.Misbehaviour.ResetMidAnswer)]
     [InlineData(MisbehavingServer.Misbehaviour.UnknownCharset)]
