@@ -79,7 +79,8 @@ internal static class DiskPressurePlan
             CROSS JOIN LATERAL (
                 SELECT coalesce(sum(v.size_bytes) FILTER (WHERE {Releasing}), 0) AS releasing_bytes,
                        coalesce(sum(v.size_bytes) FILTER (WHERE NOT {Releasing}), 0) AS live_bytes,
-                       coalesce(sum(v.size_bytes) FILTER (WHERE {Evictable}), 0) AS evictable_bytes
+                       -- only a kept-cache limit and atc-gc disk need it: the collector's default skips the predicate
+                       coalesce(sum(v.size_bytes) FILTER (WHERE (@everyWorker OR p.max_kept > 0) AND {Evictable}), 0) AS evictable_bytes
                 FROM volumes v WHERE v.worker_name = p.worker) s
             WHERE @everyWorker OR (p.capacity - p.free) * 100 >= p.capacity * p.high OR p.free < p.reserved OR p.max_kept > 0
         ), projected AS (
